@@ -1,0 +1,132 @@
+/*
+ * sym_nn.h: the neural-network engine. f32 tensors, row-major, batch
+ * first (B x C x H x W). All parameters of a net live in one float array
+ * that layers view, likewise their gradients, so saving, loading, the
+ * optimizer and gradient checks are each one loop.
+ */
+#ifndef SYM_NN_H
+#define SYM_NN_H
+
+/* ---- BLAS ---- */
+
+/* Row-major C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C,
+ * op = transpose when ta/tb is nonzero. Every GEMM goes through here
+ * (cblas_sgemm); the naive version is the reference for tests. */
+void sym_gemm(int ta, int tb, int M, int N, int K, float alpha,
+    const float *A, int lda, const float *B, int ldb, float beta,
+    float *C, int ldc);
+void sym_gemm_naive(int ta, int tb, int M, int N, int K, float alpha,
+    const float *A, int lda, const float *B, int ldb, float beta,
+    float *C, int ldc);
+/* Call first in main() of every command that uses BLAS. When
+ * OPENBLAS_CORETYPE is unset and OpenBLAS picked a core below what the CPU
+ * supports (Debian's 0.3.21 takes some current CPUs for "Prescott"),
+ * set the right core type and re-exec so OpenBLAS initialises with it.
+ * A user's OPENBLAS_CORETYPE is never overridden. verbose: say so. */
+void sym_blas_init(char **argv, int verbose);
+/* Threads OpenBLAS may use (1..64). */
+void sym_blas_threads(int n);
+/* The core OpenBLAS runs ("SkylakeX", "Haswell", ...). */
+const char *sym_blas_core(void);
+
+/* ---- towers ---- */
+
+struct sym_net;
+/* Build a tower from a named architecture ("mlp", "conv4", "koch") or a
+ * spec string ("conv:64:3,bn,relu,pool:2,...,flatten,dense:128"; see
+ * sym-train(1)) for C x H x W inputs. NULL with sym_strerror() on error
+ * (unknown layer, shape that shrinks to nothing, ...). */
+struct sym_net *sym_net_new(const char *arch, int c, int h, int w);
+void sym_net_free(struct sym_net *net);
+/* Canonical spec string of the net (a named arch expanded). Do not free. */
+const char *sym_net_spec(const struct sym_net *net);
+/* Length of one output (embedding) vector. */
+int sym_net_out_dim(const struct sym_net *net);
+/* Trainable parameters and their gradients: one array each. */
+size_t sym_net_nparams(const struct sym_net *net);
+float *sym_net_params(struct sym_net *net);
+float *sym_net_grads(struct sym_net *net);
+/* Non-trained state saved with the model (batch-norm running stats). */
+size_t sym_net_nstate(const struct sym_net *net);
+float *sym_net_state(struct sym_net *net);
+/* He init before ReLU, Glorot elsewhere; biases 0; BN gamma 1 beta 0. */
+void sym_net_init(struct sym_net *net, struct sym_rng *rng);
+/* Forward B inputs (B x C x H x W). train = 1: batch statistics for BN,
+ * activations kept for backward. Returns B x D, owned by net, valid until
+ * the next forward. */
+const float *sym_net_forward(struct sym_net *net, const float *in, int B,
+    int train);
+/* Backward of the last train forward, dout is B x D. Gradients are
+ * ADDED to sym_net_grads() (zero them per step). If din is not NULL,
+ * writes the gradient w.r.t. the input (B x C x H x W) there. */
+void sym_net_backward(struct sym_net *net, const float *dout, float *din);
+/* Seconds spent in GEMM and in everything else since the last reset (for
+ * the benchmark's breakdown). */
+void sym_net_times(const struct sym_net *net, double *gemm, double *other);
+void sym_net_reset_times(struct sym_net *net);
+
+/* ---- heads and losses ---- */
+
+enum sym_loss {
+	SYM_LOSS_CONTRASTIVE = 1,	/* Euclidean d, margin (Hadsell 2006) */
+	SYM_LOSS_BCE,			/* Koch: weighted L1, sigmoid, BCE */
+	SYM_LOSS_CONCAT,		/* [e1 e2] -> dense 1 -> sigmoid, BCE */
+	SYM_LOSS_PROTO			/* Snell 2017 episodes */
+};
+/* "contrastive" ... "proto" <-> enum; -1 / NULL when unknown. */
+int sym_loss_parse(const char *name);
+const char *sym_loss_name(int loss);
+/* Parameters the head owns for embedding size D: bce D + 1 (weights of
+ * |e1 - e2|, bias), concat 2D + 1, contrastive and proto 0. */
+size_t sym_head_nparams(int loss, int D);
+/* Init head parameters (bce: weights ~ N(0, 0.2) as Koch, bias 0; concat:
+ * Glorot). */
+void sym_head_init(int loss, int D, float *hp, struct sym_rng *rng);
+/* Mean loss over B pairs. e1, e2: B x D; same[i] is 1 for the same class.
+ * Writes d loss/d e1 and d e2 (B x D) and ADDS head gradients to hg.
+ * margin is used by contrastive. */
+float sym_pair_loss(int loss, const float *hp, float *hg, float margin,
+    const float *e1, const float *e2, const float *same, int B, int D,
+    float *de1, float *de2);
+/* Similarity in [0, 1] of one pair (1 = surely the same class).
+ * contrastive: 2^(-4 d^2 / margin^2), so d = margin/2 maps to 0.5;
+ * proto: 1 / (1 + d^2 / D); bce and concat: the head's sigmoid. */
+float sym_pair_similarity(int loss, const float *hp, float margin,
+    const float *e1, const float *e2, int D);
+/* Map a squared Euclidean distance to that similarity (contrastive,
+ * proto), so a matcher can rank by distance computed with GEMM. */
+float sym_dist2_similarity(int loss, float margin, float d2, int D);
+/* Prototypical loss on one episode. emb: (way * (shot + query)) x D,
+ * class-major: class k's shot supports, then its query queries.
+ * Returns mean cross-entropy over the way*query queries, writes demb
+ * (same shape) and the number of queries classified right. */
+float sym_proto_loss(const float *emb, int way, int shot, int query, int D,
+    float *demb, int *correct);
+
+/* ---- optimisation ---- */
+
+enum sym_optimizer { SYM_ADAM = 1, SYM_SGD };
+enum sym_schedule { SYM_SCHED_CONST = 1, SYM_SCHED_STEP, SYM_SCHED_COSINE };
+
+struct sym_optim {
+	int type;		/* enum sym_optimizer */
+	size_t n;		/* parameters */
+	float beta1, beta2, eps;	/* Adam */
+	float momentum;		/* SGD */
+	float weight_decay;	/* SGD: L2 in the gradient; Adam: decoupled */
+	float *m, *v;		/* moments (SGD: m is the velocity) */
+	long t;			/* steps taken */
+};
+/* Defaults: Adam 0.9/0.999/1e-8, SGD momentum 0.9, no weight decay. */
+void sym_optim_init(struct sym_optim *o, int type, size_t n);
+void sym_optim_free(struct sym_optim *o);
+/* One step on params with grads at learning rate lr. */
+void sym_optim_step(struct sym_optim *o, float *params, const float *grads,
+    float lr);
+/* Learning rate at step (0-based) of total: const; step (x0.1 at 50% and
+ * 75%); cosine from base to 0. */
+float sym_lr_at(int schedule, float base, long step, long total);
+int sym_schedule_parse(const char *name);
+int sym_optimizer_parse(const char *name);
+
+#endif

@@ -1,0 +1,484 @@
+/* util.c: messages, checked allocation and parsing, stdio endings,
+ * atomic output files, byte order, RNG, crc32. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sym.h"
+
+static const char *progname = "sym";
+static char errbuf[1024];
+
+void
+sym_setprog(const char *argv0)
+{
+	const char *p;
+
+	if (!argv0 || !*argv0)
+		return;
+	p = strrchr(argv0, '/');
+	progname = p ? p + 1 : argv0;
+}
+
+const char *
+sym_prog(void)
+{
+	return progname;
+}
+
+/* Format into buf; a fmt ending in ':' gets ": strerror(errno)". */
+static void
+vfmt(char *buf, size_t n, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t len;
+
+	vsnprintf(buf, n, fmt, ap);
+	len = strlen(fmt);
+	if (len && fmt[len - 1] == ':') {
+		size_t l = strlen(buf);
+		snprintf(buf + l, n - l, " %s", strerror(saved));
+	}
+}
+
+static void
+vmsg(const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vfmt(buf, sizeof(buf), fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s\n", progname, buf);
+}
+
+void
+sym_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+sym_usage_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(2);
+}
+
+void
+sym_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+const char *
+sym_strerror(void)
+{
+	return errbuf[0] ? errbuf : "unknown error";
+}
+
+int
+sym_seterr(const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[sizeof(errbuf)];
+
+	/* fmt's arguments may point into errbuf itself */
+	va_start(ap, fmt);
+	vfmt(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(errbuf, tmp, sizeof(errbuf));
+	return -1;
+}
+
+void *
+sym_emalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		sym_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+sym_ecalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		sym_die("out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void *
+sym_erealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		sym_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *
+sym_estrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(sym_emalloc(n), s, n);
+}
+
+int
+sym_mul_size(size_t *r, size_t a, size_t b)
+{
+	if (a && b > SIZE_MAX / a)
+		return sym_seterr("size overflow (%zu x %zu)", a, b);
+	*r = a * b;
+	return 0;
+}
+
+long long
+sym_parse_long(const char *s, long long min, long long max, const char *opt)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno == ERANGE)
+		sym_usage_die("%s: '%s' is not a whole number", opt, s);
+	if (v < min || v > max)
+		sym_usage_die("%s: %s is out of range %lld..%lld", opt, s,
+		    min, max);
+	return v;
+}
+
+double
+sym_parse_double(const char *s, double min, double max, const char *opt)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno == ERANGE || !isfinite(v))
+		sym_usage_die("%s: '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		sym_usage_die("%s: %s is out of range %g..%g", opt, s, min, max);
+	return v;
+}
+
+void
+sym_parse_size(const char *s, int max, int *w, int *h, const char *opt)
+{
+	char *end;
+	long a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (end == s || errno)
+		goto bad;
+	if (*end == 'x' || *end == 'X') {
+		const char *s2 = end + 1;
+		b = strtol(s2, &end, 10);
+		if (end == s2 || errno)
+			goto bad;
+	} else {
+		b = a;
+	}
+	if (*end)
+		goto bad;
+	if (a < 1 || b < 1 || a > max || b > max)
+		sym_usage_die("%s: %s: each side must be in 1..%d", opt, s, max);
+	*w = (int)a;
+	*h = (int)b;
+	return;
+bad:
+	sym_usage_die("%s: '%s' is not N or WxH", opt, s);
+}
+
+void
+sym_epipe_exit(void)
+{
+	/* The reader went away: stop quietly, as Unix filters do. */
+	_exit(1);
+}
+
+int
+sym_fshut(FILE *f, const char *name)
+{
+	int bad = fflush(f) != 0 || ferror(f);
+
+	if (bad && errno == EPIPE)
+		sym_epipe_exit();
+	if (fclose(f) != 0 && !bad) {
+		if (errno == EPIPE)
+			sym_epipe_exit();
+		bad = 1;
+	}
+	if (bad) {
+		sym_warn("%s: write error:", name);
+		return 1;
+	}
+	return 0;
+}
+
+FILE *
+sym_efopen(const char *path, const char *mode)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return mode[0] == 'r' ? stdin : stdout;
+	f = fopen(path, mode);
+	if (!f)
+		sym_die("%s:", path);
+	return f;
+}
+
+void
+sym_init_io(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+sym_atomic_open(struct sym_atomic *a, const char *path)
+{
+	size_t n = strlen(path);
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	a->path = sym_estrdup(path);
+	a->tmp = sym_emalloc(n + 8);
+	memcpy(a->tmp, path, n);
+	memcpy(a->tmp + n, ".XXXXXX", 8);
+	fd = mkstemp(a->tmp);
+	if (fd < 0) {
+		sym_seterr("%s:", path);
+		free(a->path);
+		free(a->tmp);
+		a->path = a->tmp = NULL;
+		return -1;
+	}
+	fchmod(fd, 0644);
+	a->f = fdopen(fd, "wb");
+	if (!a->f) {
+		sym_seterr("%s:", path);
+		close(fd);
+		unlink(a->tmp);
+		free(a->path);
+		free(a->tmp);
+		a->path = a->tmp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sym_atomic_commit(struct sym_atomic *a)
+{
+	int bad;
+
+	bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
+	if (bad)
+		sym_seterr("%s: write error:", a->path);
+	if (fclose(a->f) != 0 && !bad) {
+		sym_seterr("%s: write error:", a->path);
+		bad = 1;
+	}
+	a->f = NULL;
+	if (!bad && rename(a->tmp, a->path) != 0) {
+		sym_seterr("%s: rename:", a->path);
+		bad = 1;
+	}
+	if (bad)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	return bad ? -1 : 0;
+}
+
+void
+sym_atomic_abort(struct sym_atomic *a)
+{
+	if (a->f)
+		fclose(a->f);
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+sym_put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+void
+sym_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+void
+sym_put_u64(unsigned char *p, uint64_t v)
+{
+	sym_put_u32(p, (uint32_t)v);
+	sym_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+void
+sym_put_f32(unsigned char *p, float v)
+{
+	uint32_t u;
+
+	memcpy(&u, &v, 4);
+	sym_put_u32(p, u);
+}
+
+uint16_t
+sym_get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+uint32_t
+sym_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+uint64_t
+sym_get_u64(const unsigned char *p)
+{
+	return (uint64_t)sym_get_u32(p) | (uint64_t)sym_get_u32(p + 4) << 32;
+}
+
+float
+sym_get_f32(const unsigned char *p)
+{
+	uint32_t u = sym_get_u32(p);
+	float v;
+
+	memcpy(&v, &u, 4);
+	return v;
+}
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+sym_rng_seed(struct sym_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t
+sym_rng_u64(struct sym_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t res = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+uint64_t
+sym_rng_below(struct sym_rng *r, uint64_t n)
+{
+	/* reject the short top range so every value is equally likely */
+	uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
+
+	do
+		x = sym_rng_u64(r);
+	while (x >= lim);
+	return x % n;
+}
+
+double
+sym_rng_uniform(struct sym_rng *r)
+{
+	return (sym_rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+double
+sym_rng_normal(struct sym_rng *r)
+{
+	double u = 1.0 - sym_rng_uniform(r), v = sym_rng_uniform(r);
+
+	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+void
+sym_rng_shuffle_u32(struct sym_rng *r, uint32_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = sym_rng_below(r, i);
+		uint32_t t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+uint32_t
+sym_crc32(uint32_t crc, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	/* zlib's crc32 takes a uInt length: feed large buffers in pieces */
+	while (n > 0) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		crc = (uint32_t)crc32(crc, b, k);
+		b += k;
+		n -= k;
+	}
+	return crc;
+}
