@@ -24,11 +24,14 @@ CMDSRC = $(sort $(wildcard cmd/*.c))
 BINS = $(CMDSRC:cmd/%.c=$(BUILD)/bin/%)
 UNITSRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS = $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+# helper programs the bats tests use to make fixtures (PNG, IDX, ...)
+TOOLSRC = $(sort $(wildcard tests/tools/*.c))
+TOOLS = $(TOOLSRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
 MAN7 = $(wildcard man/*.7)
 
-all: $(BUILD)/libsym.a $(BINS) $(UNITS)
+all: $(BUILD)/libsym.a $(BINS) $(UNITS) $(TOOLS)
 
 $(BUILD)/lib/%.o: lib/%.c $(LIBHDR) config.mk
 	@mkdir -p $(@D)
@@ -46,6 +49,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsym.a $(LIBHDR) c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libsym.a $(LDLIBS_ALL)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libsym.a $(LIBHDR) config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libsym.a $(LDLIBS_ALL)
+
 deps:
 	sh .ci/install-deps
 
@@ -53,7 +60,7 @@ deps:
 test: all
 	@set -e; for t in $(UNITS); do echo "unit: $$t"; $$t; done
 	@for m in man/*; do mandoc -Tlint -Wwarning $$m || exit 1; done; echo "mandoc: man pages clean"
-	SYM_BIN=$(CURDIR)/$(BUILD)/bin bats tests
+	SYM_BIN=$(CURDIR)/$(BUILD)/bin SYM_TOOLS=$(CURDIR)/$(BUILD)/tests/tools bats tests
 
 check: deps
 	$(MAKE) test
