@@ -3,7 +3,6 @@
 # make check      install missing packages, build, run all tests
 # make demo       install missing packages, build, run the main job
 # make SANITIZE=1 build with ASan+UBSan into build-san/ (make sanitize tests it)
-.POSIX:
 include config.mk
 
 ifeq ($(SANITIZE),1)

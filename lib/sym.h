@@ -4,9 +4,9 @@
  *
  * Conventions: functions that parse untrusted input return 0 (or a count)
  * on success and -1 on error, leaving a message for sym_strerror().
- * Functions named sym_e*() die with a message instead. Objects returned by
- * *_new/*_open/*_read are released with the matching *_free/*_close;
- * passing NULL to those is a no-op.
+ * Functions named sym_eNAME() die with a message instead. Objects that
+ * NAME_new, NAME_open and NAME_read return are released with the matching
+ * NAME_free or NAME_close; passing NULL to those is a no-op.
  */
 #ifndef SYM_H
 #define SYM_H
@@ -132,5 +132,8 @@ uint32_t sym_crc32(uint32_t crc, const void *p, size_t n);
 #include "sym_stream.h"
 #include "sym_nn.h"
 #include "sym_image.h"
+#include "sym_sample.h"
+#include "sym_match.h"
+#include "sym_model.h"
 
 #endif

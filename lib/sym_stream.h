@@ -19,6 +19,9 @@ enum sym_dtype {
 	SYM_F32 = 2
 };
 
+#define SYM_STREAM_MAGIC "\223SYM\r\n\032\n"	/* 8 bytes */
+#define SYM_STREAM_MAJOR 1
+#define SYM_STREAM_MINOR 0
 #define SYM_NOLABEL UINT32_MAX		/* record whose class is unknown */
 #define SYM_COUNT_UNKNOWN UINT64_MAX	/* header count not known */
 

@@ -1,0 +1,198 @@
+/*
+ * sym-info: describe a sym stream (or model file): kind, shape, record
+ * counts, classes with their counts, metadata and value statistics, as
+ * "key: value" lines that grep and awk read well.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: sym-info [-cH] [file]\n", f);
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	puts("  -c, --check        validate the whole input; print nothing, "
+	    "exit 0 only if valid\n"
+	    "  -H, --header-only  print the header without reading records\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version");
+}
+
+static const struct option longopts[] = {
+	{ "check", no_argument, NULL, 'c' },
+	{ "header-only", no_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+print_header(const struct sym_header *h)
+{
+	printf("kind: %s\n", sym_kind_name(h->kind));
+	printf("dtype: %s\n", sym_dtype_name(h->dtype));
+	if (h->kind == SYM_EMBEDDINGS)
+		printf("dim: %u\n", h->w);
+	printf("shape: %ux%ux%u\n", h->c, h->h, h->w);
+	for (uint32_t i = 0; i < h->nmeta; i++)
+		printf("meta: %s=%s\n", h->meta_keys[i],
+		    strlen(h->meta_vals[i]) > 200 ? "(long value)" :
+		    h->meta_vals[i]);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sym_reader *r;
+	struct sym_record rec;
+	const struct sym_header *h;
+	const char *name = "<stdin>";
+	FILE *f = stdin;
+	int ch, check = 0, header_only = 0;
+	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;
+	uint64_t *counts = NULL, ncounts = 0;
+	double sum = 0, sumsq = 0, norm = 0, vmin = INFINITY, vmax = -INFINITY;
+	size_t nvals;
+
+	/* options */
+	sym_setprog(argv[0]);
+	sym_init_io();
+	while ((ch = getopt_long(argc, argv, "cHhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			check = 1;
+			break;
+		case 'H':
+			header_only = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			puts("sym-info " SYM_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		name = argv[optind];
+		f = sym_efopen(name, "rb");
+	}
+
+	/* read */
+	r = sym_ereader_open(f, name);
+	h = sym_reader_header(r);
+	if (header_only) {
+		print_header(h);
+		if (h->nitems != SYM_COUNT_UNKNOWN)
+			printf("items: %llu\n", (unsigned long long)h->nitems);
+		if (h->kind == SYM_PAIRS && h->npairs != SYM_COUNT_UNKNOWN)
+			printf("pairs: %llu\n", (unsigned long long)h->npairs);
+		printf("classes: %u\n", h->nclasses);
+		for (uint32_t i = 0; i < h->nclasses; i++)
+			printf("class: %u %s\n", i, h->classes[i]);
+		sym_reader_close(r);
+		return sym_fshut(stdout, "<stdout>");
+	}
+	nvals = sym_header_item_bytes(h) / (h->dtype == SYM_F32 ? 4 : 1);
+	while (sym_eread(r, &rec) > 0) {
+		if (rec.is_pair) {
+			pairs++;
+			same += rec.same;
+			continue;
+		}
+		items++;
+		if (rec.label == SYM_NOLABEL) {
+			unlabelled++;
+		} else {
+			if (rec.label >= ncounts) {
+				/* classes grow as segments arrive */
+				uint64_t n = h->nclasses;
+				counts = sym_erealloc(counts, n * 8);
+				memset(counts + ncounts, 0, (n - ncounts) * 8);
+				ncounts = n;
+			}
+			counts[rec.label]++;
+		}
+		if (rec.u8) {
+			for (size_t i = 0; i < nvals; i++) {
+				double v = rec.u8[i];
+				sum += v;
+				sumsq += v * v;
+				vmin = v < vmin ? v : vmin;
+				vmax = v > vmax ? v : vmax;
+			}
+		} else {
+			double n2 = 0;
+			for (size_t i = 0; i < nvals; i++) {
+				double v = rec.f32[i];
+				if (!isfinite(v)) {
+					nonfinite++;
+					continue;
+				}
+				sum += v;
+				sumsq += v * v;
+				n2 += v * v;
+				vmin = v < vmin ? v : vmin;
+				vmax = v > vmax ? v : vmax;
+			}
+			norm += sqrt(n2);
+		}
+	}
+	if (check) {
+		sym_reader_close(r);
+		free(counts);
+		return sym_fshut(stdout, "<stdout>");
+	}
+
+	/* write */
+	print_header(h);
+	printf("segments: %u\n", sym_reader_segments(r));
+	if (h->kind == SYM_PAIRS) {
+		printf("items: %llu\n", (unsigned long long)items);
+		printf("pairs: %llu\n", (unsigned long long)pairs);
+		printf("pairs-same: %llu\n", (unsigned long long)same);
+		printf("pairs-different: %llu\n",
+		    (unsigned long long)(pairs - same));
+	} else {
+		printf("records: %llu\n", (unsigned long long)items);
+	}
+	printf("classes: %u\n", h->nclasses);
+	for (uint32_t i = 0; i < h->nclasses; i++)
+		printf("class: %u %s %llu\n", i, h->classes[i],
+		    (unsigned long long)(i < ncounts ? counts[i] : 0));
+	if (unlabelled)
+		printf("unlabelled: %llu\n", (unsigned long long)unlabelled);
+	if (items > 0 && nvals > 0) {
+		double n = (double)(items * nvals - nonfinite);
+		double mean = n > 0 ? sum / n : 0;
+		double var = n > 0 ? sumsq / n - mean * mean : 0;
+		printf("min: %.6g\n", n > 0 ? vmin : 0);
+		printf("max: %.6g\n", n > 0 ? vmax : 0);
+		printf("mean: %.6g\n", mean);
+		printf("std: %.6g\n", var > 0 ? sqrt(var) : 0);
+		if (h->dtype == SYM_F32) {
+			printf("mean-norm: %.6g\n", norm / items);
+			printf("non-finite: %llu\n",
+			    (unsigned long long)nonfinite);
+		}
+	}
+	sym_reader_close(r);
+	free(counts);
+	return sym_fshut(stdout, "<stdout>");
+}
