@@ -2,6 +2,7 @@
  * atomic output files, byte order, RNG, crc32. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
