@@ -693,7 +693,7 @@ sym_read(struct sym_reader *r, struct sym_record *rec)
 		}
 		if (rc < 0)
 			return -1;
-		if (tag != SYM_STREAM_MAGIC[0])
+		if (tag != (unsigned char)SYM_STREAM_MAGIC[0])
 			break;
 		/* a new segment: cat a b, or >> */
 		magic[0] = tag;
