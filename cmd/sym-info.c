@@ -13,7 +13,7 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: sym-info [-cH] [file]\n", f);
+	fputs("usage: sym-info [-cHr] [file]\n", f);
 }
 
 static void
@@ -23,6 +23,8 @@ help(void)
 	puts("  -c, --check        validate the whole input; print nothing, "
 	    "exit 0 only if valid\n"
 	    "  -H, --header-only  print the header without reading records\n"
+	    "  -r, --records      list every record: item INDEX CLASS, or\n"
+	    "                     pair A B SAME (before the summary)\n"
 	    "  -h, --help         show this help\n"
 	    "  -V, --version      show the version");
 }
@@ -30,6 +32,7 @@ help(void)
 static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'c' },
 	{ "header-only", no_argument, NULL, 'H' },
+	{ "records", no_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -57,7 +60,7 @@ main(int argc, char *argv[])
 	const struct sym_header *h;
 	const char *name = "<stdin>";
 	FILE *f = stdin;
-	int ch, check = 0, header_only = 0;
+	int ch, check = 0, header_only = 0, records = 0;
 	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;
 	uint64_t *counts = NULL, ncounts = 0;
 	double sum = 0, sumsq = 0, norm = 0, vmin = INFINITY, vmax = -INFINITY;
@@ -66,13 +69,16 @@ main(int argc, char *argv[])
 	/* options */
 	sym_setprog(argv[0]);
 	sym_init_io();
-	while ((ch = getopt_long(argc, argv, "cHhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "cHrhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			check = 1;
 			break;
 		case 'H':
 			header_only = 1;
+			break;
+		case 'r':
+			records = 1;
 			break;
 		case 'h':
 			help();
@@ -111,6 +117,17 @@ main(int argc, char *argv[])
 	}
 	nvals = sym_header_item_bytes(h) / (h->dtype == SYM_F32 ? 4 : 1);
 	while (sym_eread(r, &rec) > 0) {
+		if (records && !check) {
+			if (rec.is_pair)
+				printf("pair\t%llu\t%llu\t%d\n",
+				    (unsigned long long)rec.a,
+				    (unsigned long long)rec.b, rec.same);
+			else
+				printf("item\t%llu\t%s\n",
+				    (unsigned long long)rec.index,
+				    rec.label == SYM_NOLABEL ? "-" :
+				    h->classes[rec.label]);
+		}
 		if (rec.is_pair) {
 			pairs++;
 			same += rec.same;
