@@ -52,6 +52,37 @@ print_header(const struct sym_header *h)
 		    h->meta_vals[i]);
 }
 
+/* Describe a model file whose magic has been read into pre. */
+static int
+model_info(FILE *f, const char *name, const unsigned char *pre, int check)
+{
+	size_t n = SYM_MODEL_MAGIC_LEN, cap = 1 << 20, got;
+	unsigned char *buf = sym_emalloc(cap);
+	struct sym_model *m;
+
+	memcpy(buf, pre, n);
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			if (cap >= SYM_MODEL_MAX_FILE)
+				sym_die("%s: model file over %zu bytes", name,
+				    (size_t)SYM_MODEL_MAX_FILE);
+			cap *= 2;
+			buf = sym_erealloc(buf, cap);
+		}
+	}
+	if (ferror(f))
+		sym_die("%s:", name);
+	m = sym_model_parse(buf, n, name);
+	free(buf);
+	if (!m)
+		sym_die("%s", sym_strerror());
+	if (!check && sym_model_print_info(stdout, m, name) < 0)
+		sym_die("<stdout>: write error:");
+	sym_model_free(m);
+	return sym_fshut(stdout, "<stdout>");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -64,7 +95,8 @@ main(int argc, char *argv[])
 	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;
 	uint64_t *counts = NULL, ncounts = 0;
 	double sum = 0, sumsq = 0, norm = 0, vmin = INFINITY, vmax = -INFINITY;
-	size_t nvals;
+	size_t nvals, npre;
+	unsigned char pre[SYM_MODEL_MAGIC_LEN];
 
 	/* options */
 	sym_setprog(argv[0]);
@@ -100,8 +132,16 @@ main(int argc, char *argv[])
 		f = sym_efopen(name, "rb");
 	}
 
-	/* read */
-	r = sym_ereader_open(f, name);
+	/* read: a model file, or a stream */
+	npre = fread(pre, 1, sizeof(pre), f);
+	if (npre == sizeof(pre) &&
+	    memcmp(pre, SYM_MODEL_MAGIC, SYM_MODEL_MAGIC_LEN) == 0)
+		return model_info(f, name, pre, check);
+	if (ferror(f))
+		sym_die("%s:", name);
+	r = sym_reader_open_after(f, name, pre, npre);
+	if (!r)
+		sym_die("%s", sym_strerror());
 	h = sym_reader_header(r);
 	if (header_only) {
 		print_header(h);

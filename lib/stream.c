@@ -639,13 +639,26 @@ end_segment(struct sym_reader *r)
 struct sym_reader *
 sym_reader_open(FILE *f, const char *name)
 {
+	return sym_reader_open_after(f, name, NULL, 0);
+}
+
+struct sym_reader *
+sym_reader_open_after(FILE *f, const char *name, const unsigned char *pre,
+    size_t npre)
+{
 	struct sym_reader *r = sym_ecalloc(1, sizeof(*r));
 	unsigned char magic[8];
 	int rc;
 
 	r->f = f;
 	r->name = sym_estrdup(name);
-	rc = get(r, magic, 8);
+	if (npre > 8)
+		npre = 8;
+	if (npre)
+		memcpy(magic, pre, npre);
+	rc = npre == 8 ? 0 : get(r, magic + npre, 8 - npre);
+	if (rc == 1 && npre > 0)
+		rc = -1;	/* some bytes, then nothing */
 	if (rc == 1 && !ferror(f)) {
 		sym_seterr("%s: empty input (expected a sym stream)", name);
 		goto fail;

@@ -106,6 +106,10 @@ struct sym_reader;
 /* Read the first header from f. Empty input or a bad header is an
  * error (-1 style: NULL with sym_strerror()). */
 struct sym_reader *sym_reader_open(FILE *f, const char *name);
+/* The same, for input whose first npre (<= 8) bytes were read already
+ * (to tell a stream from a model file) and are given in pre. */
+struct sym_reader *sym_reader_open_after(FILE *f, const char *name,
+    const unsigned char *pre, size_t npre);
 /* The merged header: kind, dtype and shape of the stream, every class
  * name seen so far (grows as segments arrive), metadata of the first
  * segment, and nitems/npairs summed over segments (unknown if any is). */
