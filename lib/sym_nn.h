@@ -24,7 +24,8 @@ void sym_gemm_naive(int ta, int tb, int M, int N, int K, float alpha,
  * set the right core type and re-exec so OpenBLAS initialises with it.
  * A user's OPENBLAS_CORETYPE is never overridden. verbose: say so. */
 void sym_blas_init(char **argv, int verbose);
-/* Threads OpenBLAS may use (1..64). */
+/* Threads OpenBLAS may use (1..64); the net's other kernels split their
+ * work over as many (results are the same for any count). */
 void sym_blas_threads(int n);
 /* The core OpenBLAS runs ("SkylakeX", "Haswell", ...). */
 const char *sym_blas_core(void);
@@ -34,11 +35,19 @@ const char *sym_blas_core(void);
 struct sym_net;
 /* Build a tower from a named architecture ("mlp", "conv4", "koch") or a
  * spec string ("conv:64:3,bn,relu,pool:2,...,flatten,dense:128"; see
- * sym-train(1)) for C x H x W inputs. NULL with sym_strerror() on error
- * (unknown layer, shape that shrinks to nothing, ...). */
+ * sym-train(1)) for C x H x W inputs. Layers: conv:OUT:K[:PAD] (stride
+ * 1), pool:S (max, stride S, floor), bn, relu, sigmoid, flatten,
+ * dense:N (a flatten is put before it if needed, and after a spec that
+ * ends on an image). NULL with sym_strerror() on error (unknown layer,
+ * shape that shrinks to nothing, ...).
+ * Parameters, in layer order: conv weights OUT x C x K x K then OUT
+ * biases; dense weights N x IN then N biases; bn gamma then beta (C
+ * each); state: bn running mean then running variance. A conv bias right
+ * before a bn cancels out: it gets no gradient (exactly 0 in theory). */
 struct sym_net *sym_net_new(const char *arch, int c, int h, int w);
 void sym_net_free(struct sym_net *net);
-/* Canonical spec string of the net (a named arch expanded). Do not free. */
+/* Canonical spec string of the net: a named arch expanded, implied
+ * flattens written out, conv padding 0 left out. Do not free. */
 const char *sym_net_spec(const struct sym_net *net);
 /* Length of one output (embedding) vector. */
 int sym_net_out_dim(const struct sym_net *net);
@@ -51,9 +60,10 @@ size_t sym_net_nstate(const struct sym_net *net);
 float *sym_net_state(struct sym_net *net);
 /* He init before ReLU, Glorot elsewhere; biases 0; BN gamma 1 beta 0. */
 void sym_net_init(struct sym_net *net, struct sym_rng *rng);
-/* Forward B inputs (B x C x H x W). train = 1: batch statistics for BN,
- * activations kept for backward. Returns B x D, owned by net, valid until
- * the next forward. */
+/* Forward B >= 1 inputs (B x C x H x W). train = 1: batch statistics for
+ * BN (updating the running stats), activations kept for backward; 0: the
+ * running stats. Returns B x D, owned by net, valid until the next
+ * forward. Workspace grows to the largest B seen and is then reused. */
 const float *sym_net_forward(struct sym_net *net, const float *in, int B,
     int train);
 /* Backward of the last train forward, dout is B x D. Gradients are
@@ -84,7 +94,9 @@ size_t sym_head_nparams(int loss, int D);
 void sym_head_init(int loss, int D, float *hp, struct sym_rng *rng);
 /* Mean loss over B pairs. e1, e2: B x D; same[i] is 1 for the same class.
  * Writes d loss/d e1 and d e2 (B x D) and ADDS head gradients to hg.
- * margin is used by contrastive. */
+ * margin is used by contrastive: same d^2 + (1 - same) max(0, margin -
+ * d)^2, not halved. bce and concat: binary cross-entropy from the logit
+ * (stable for any logit). proto is no pair loss: 0, zero gradients. */
 float sym_pair_loss(int loss, const float *hp, float *hg, float margin,
     const float *e1, const float *e2, const float *same, int B, int D,
     float *de1, float *de2);
@@ -94,7 +106,8 @@ float sym_pair_loss(int loss, const float *hp, float *hg, float margin,
 float sym_pair_similarity(int loss, const float *hp, float margin,
     const float *e1, const float *e2, int D);
 /* Map a squared Euclidean distance to that similarity (contrastive,
- * proto), so a matcher can rank by distance computed with GEMM. */
+ * proto), so a matcher can rank by distance computed with GEMM. bce and
+ * concat need the vectors; for them this falls back to proto's map. */
 float sym_dist2_similarity(int loss, float margin, float d2, int D);
 /* Prototypical loss on one episode. emb: (way * (shot + query)) x D,
  * class-major: class k's shot supports, then its query queries.
@@ -128,5 +141,45 @@ void sym_optim_step(struct sym_optim *o, float *params, const float *grads,
 float sym_lr_at(int schedule, float base, long step, long total);
 int sym_schedule_parse(const char *name);
 int sym_optimizer_parse(const char *name);
+
+/* ---- kernels (layers.c), used by the nets; exposed for the tests ---- */
+
+/* Inside a net, spatial tensors are channel-major: C x B x H x W. */
+
+/* in: C x B x H x W; col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
+ * stride 1, zero padding pad (OH = H + 2 pad - K + 1). */
+void sym_im2col(float *col, const float *in, int C, int B, int H, int W,
+    int K, int pad, int b0, int nb);
+/* Adjoint of sym_im2col: ADDS col into din. */
+void sym_col2im(float *din, const float *col, int C, int B, int H, int W,
+    int K, int pad, int b0, int nb);
+/* Max pool S x S, stride S, floor, over P planes of H x W; arg gets the
+ * index of each maximum within its plane. Backward overwrites din. */
+void sym_pool_forward(float *out, int *arg, const float *in, int P, int H,
+    int W, int S);
+void sym_pool_backward(float *din, const float *dout, const int *arg,
+    int P, int H, int W, int S);
+/* Batch norm (eps 1e-5, momentum 0.1) on data seen as O x C x In, channel
+ * c being every [o][c][i]. train: batch stats, keeps mean and istd (C
+ * each) for backward, updates rmean/rvar; else uses them. relu: fused
+ * max(0, .) on the output. sum: scratch of 2*C doubles. Backward reads
+ * the forward's input (not its output), ADDS to dgamma/dbeta; din may
+ * equal dout. */
+void sym_bn_forward(float *out, float *mean, float *istd, const float *in,
+    const float *gamma, const float *beta, float *rmean, float *rvar,
+    int O, int C, size_t In, int train, int relu, double *sum);
+void sym_bn_backward(float *din, float *dgamma, float *dbeta,
+    const float *dout, const float *in, const float *beta, const float *mean,
+    const float *istd, const float *gamma, int O, int C, size_t In, int relu,
+    double *sum);
+/* Activations in place; backward from the output y, dx may equal dy. */
+void sym_relu_forward(float *x, size_t n);
+void sym_relu_backward(float *dx, const float *dy, const float *y,
+    size_t n);
+void sym_sigmoid_forward(float *x, size_t n);
+void sym_sigmoid_backward(float *dx, const float *dy, const float *y,
+    size_t n);
+/* out[b][a][s] = in[a][b][s]: A x B x S to B x A x S. */
+void sym_swap01(float *out, const float *in, int A, int B, size_t S);
 
 #endif

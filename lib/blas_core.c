@@ -1,0 +1,125 @@
+/* blas_core.c: make Debian's DYNAMIC_ARCH OpenBLAS use the kernels this
+ * CPU can run. OpenBLAS 0.3.21 takes some AVX-512 CPUs (e.g. AMD Zen 4)
+ * for "Prescott" and runs SGEMM about 5x slower (OpenBLAS issue #4267).
+ * It picks its core in a library constructor, before main(), so the only
+ * fix from inside the program is OPENBLAS_CORETYPE plus a re-exec. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "sym.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define SYM_X86 1
+#endif
+
+/* Set in the re-executed process to the core OpenBLAS first chose; it
+ * also stops a second re-exec should OpenBLAS ignore OPENBLAS_CORETYPE. */
+#define REEXEC_ENV "SYM_BLAS_REEXEC"
+
+/* Vector level of an OpenBLAS core name: 3 AVX-512, 2 AVX2+FMA, 1 AVX,
+ * 0 older. Names we do not know count as good enough (-1 = leave alone),
+ * so a newer OpenBLAS with new core names is never second-guessed. */
+static int
+core_level(const char *name)
+{
+	static const char *const l0[] = { "prescott", "core2", "penryn",
+	    "dunnington", "nehalem", "atom", "katmai", "coppermine",
+	    "northwood", "banias", "opteron", "opteron_sse3", "barcelona",
+	    "bobcat", "athlon", "generic", NULL };
+	static const char *const l1[] = { "sandybridge", "bulldozer",
+	    "piledriver", "steamroller", "excavator", NULL };
+	static const char *const l2[] = { "haswell", "zen", NULL };
+	static const char *const l3[] = { "skylakex", "cooperlake",
+	    "sapphirerapids", NULL };
+	static const char *const *const lv[] = { l0, l1, l2, l3 };
+	int i, j;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; lv[i][j]; j++)
+			if (strcasecmp(name, lv[i][j]) == 0)
+				return i;
+	return -1;
+}
+
+#ifdef SYM_X86
+/* What cpuid (and the OS, via XGETBV) says we may run. */
+static int
+cpu_level(void)
+{
+	unsigned a, b, c, d, xcr0;
+	int avx, avx2, fma, avx512;
+
+	if (!__get_cpuid_count(1, 0, &a, &b, &c, &d))
+		return 0;
+	fma = (c >> 12) & 1;
+	avx = (c >> 28) & 1;
+	/* AVX also needs the OS to save YMM state (OSXSAVE + XCR0). */
+	if (!((c >> 27) & 1))
+		return 0;
+	__asm__ volatile ("xgetbv" : "=a"(xcr0), "=d"(d) : "c"(0));
+	if ((xcr0 & 6) != 6)
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return avx ? 1 : 0;
+	avx2 = (b >> 5) & 1;
+	/* F (16), DQ (17), BW (30), VL (31); opmask and ZMM state (XCR0) */
+	avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) &&
+	    ((b >> 31) & 1) && (xcr0 & 0xe6) == 0xe6;
+	if (avx512 && avx2 && fma)
+		return 3;
+	if (avx2 && fma)
+		return 2;
+	return avx ? 1 : 0;
+}
+#endif
+
+void
+sym_blas_init(char **argv, int verbose)
+{
+#ifdef SYM_X86
+	static const char *const want_name[] = { NULL, "Sandybridge",
+	    "Haswell", "SkylakeX" };
+	const char *core = sym_blas_core(), *was = getenv(REEXEC_ENV);
+	int have, want;
+
+	if (was) {
+		/* we are the re-executed process */
+		if (verbose)
+			sym_warn("blas: OpenBLAS core %s (it chose %s; "
+			    "set OPENBLAS_CORETYPE)", core, was);
+		unsetenv(REEXEC_ENV);
+		return;
+	}
+	if (getenv("OPENBLAS_CORETYPE")) {
+		if (verbose)
+			sym_warn("blas: OpenBLAS core %s (OPENBLAS_CORETYPE "
+			    "from the environment)", core);
+		return;
+	}
+	have = core_level(core);
+	want = cpu_level();
+	if (have < 0 || want <= have || !argv || !argv[0]) {
+		if (verbose)
+			sym_warn("blas: OpenBLAS core %s", core);
+		return;
+	}
+	if (setenv("OPENBLAS_CORETYPE", want_name[want], 1) == 0 &&
+	    setenv(REEXEC_ENV, core, 1) == 0) {
+		fflush(NULL);
+		execv("/proc/self/exe", argv);
+	}
+	/* exec failed (no /proc, say): run on with the slow core */
+	unsetenv("OPENBLAS_CORETYPE");
+	unsetenv(REEXEC_ENV);
+	if (verbose)
+		sym_warn("blas: OpenBLAS core %s (could not re-exec with %s)",
+		    core, want_name[want]);
+#else
+	(void)argv;
+	if (verbose)
+		sym_warn("blas: OpenBLAS core %s", sym_blas_core());
+#endif
+}

@@ -1,0 +1,350 @@
+/* test_net.c: architecture specs (good, bad, canonical form, output
+ * sizes), forward results against direct reference code, seeded init,
+ * batch-norm train vs eval mode, and batch-size changes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+#include "unit.h"
+
+static struct sym_rng rng;
+
+static void
+good(const char *arch, int c, int h, int w, const char *canon, int dim,
+    size_t np, size_t ns)
+{
+	struct sym_net *n = sym_net_new(arch, c, h, w);
+
+	CHECK(n != NULL);
+	if (!n) {
+		fprintf(stderr, "%s: %s\n", arch, sym_strerror());
+		return;
+	}
+	if (strcmp(sym_net_spec(n), canon) != 0)
+		fprintf(stderr, "%s: canonical '%s', want '%s'\n", arch,
+		    sym_net_spec(n), canon);
+	CHECK(strcmp(sym_net_spec(n), canon) == 0);
+	CHECK(sym_net_out_dim(n) == dim);
+	CHECK(sym_net_nparams(n) == np);
+	CHECK(sym_net_nstate(n) == ns);
+	sym_net_free(n);
+}
+
+static void
+bad(const char *arch, int c, int h, int w, const char *msg)
+{
+	struct sym_net *n = sym_net_new(arch, c, h, w);
+
+	CHECK(n == NULL);
+	if (!n && strcmp(sym_strerror(), msg) != 0)
+		fprintf(stderr, "%s: got '%s', want '%s'\n", arch,
+		    sym_strerror(), msg);
+	CHECK(!n && strcmp(sym_strerror(), msg) == 0);
+	sym_net_free(n);
+}
+
+static void
+fill(float *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		x[i] = (float)sym_rng_normal(&rng);
+}
+
+static double
+maxdiff(const float *a, const float *b, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fabs(a[i] - b[i]) > m)
+			m = fabs(a[i] - b[i]);
+	return m;
+}
+
+/* conv:OC:K:P then flatten, against the definition (weights OC x C x K x
+ * K then OC biases; output flattened as oc, y, x like PyTorch) */
+static void
+ref_conv(int B, int C, int H, int W, int OC, int K, int P)
+{
+	char spec[64];
+	struct sym_net *n;
+	int OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1, b, o, y, x, c, i,
+	    j;
+	size_t nin = (size_t)B * C * H * W, nout = (size_t)B * OC * OH * OW;
+	float *in = malloc(nin * 4), *ref = malloc(nout * 4), *p;
+	const float *out;
+
+	snprintf(spec, sizeof(spec), "conv:%d:%d:%d", OC, K, P);
+	n = sym_net_new(spec, C, H, W);
+	CHECK(n && sym_net_out_dim(n) == OC * OH * OW);
+	sym_net_init(n, &rng);
+	p = sym_net_params(n);
+	for (o = 0; o < OC; o++)
+		p[(size_t)OC * C * K * K + o] = 0.1f * o;
+	fill(in, nin);
+	out = sym_net_forward(n, in, B, 1);
+	for (b = 0; b < B; b++)
+	for (o = 0; o < OC; o++)
+	for (y = 0; y < OH; y++)
+	for (x = 0; x < OW; x++) {
+		double s = p[(size_t)OC * C * K * K + o];
+
+		for (c = 0; c < C; c++)
+		for (i = 0; i < K; i++)
+		for (j = 0; j < K; j++) {
+			int iy = y + i - P, ix = x + j - P;
+
+			if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+				s += (double)p[((o * C + c) * K + i) * K + j] *
+				    in[((b * C + c) * H + iy) * W + ix];
+		}
+		ref[((b * OC + o) * OH + y) * OW + x] = (float)s;
+	}
+	CHECK(maxdiff(out, ref, nout) < 1e-4);
+	free(in);
+	free(ref);
+	sym_net_free(n);
+}
+
+static void
+ref_pool_dense(void)
+{
+	/* 1 x 1 x 4 x 5 -> pool:2 -> 2 x 2 (last column dropped) */
+	float in[20] = { 1, 2, 3, 4, 99, 5, 6, 7, 8, 99, 9, 10, 11, 12, 99,
+	    13, 14, 15, 16, 99 };
+	float want[4] = { 6, 8, 14, 16 }, x[2 * 2 * 3], *p;
+	struct sym_net *n = sym_net_new("pool:2", 1, 4, 5);
+	const float *out;
+	int b, j;
+
+	CHECK(n && sym_net_out_dim(n) == 4);
+	out = sym_net_forward(n, in, 1, 0);
+	CHECK(maxdiff(out, want, 4) == 0);
+	sym_net_free(n);
+
+	/* dense:2 on B=2 x (C=2 x 1 x 3): flatten order c, y, x; weights
+	 * N x F row-major, then N biases */
+	n = sym_net_new("dense:2", 2, 1, 3);
+	CHECK(n && sym_net_nparams(n) == 2 * 6 + 2);
+	p = sym_net_params(n);
+	for (j = 0; j < 14; j++)
+		p[j] = (float)(j + 1);
+	for (j = 0; j < 12; j++)
+		x[j] = (float)(j % 5) - 1;
+	out = sym_net_forward(n, x, 2, 1);
+	for (b = 0; b < 2; b++)
+		for (j = 0; j < 2; j++) {
+			double s = p[12 + j];
+			int f;
+
+			for (f = 0; f < 6; f++)
+				s += (double)p[j * 6 + f] * x[b * 6 + f];
+			CHECK_NEAR(out[b * 2 + j], s, 1e-4);
+		}
+	sym_net_free(n);
+}
+
+/* BN: train mode normalises with batch stats and moves running stats;
+ * eval mode uses the running stats */
+static void
+bn_modes(void)
+{
+	struct sym_net *n = sym_net_new("bn", 2, 1, 2);
+	float x[8] = { 1, 2, 10, 20, 3, 4, 30, 40 }, *st;
+	const float *y;
+	double m0 = 2.5, v0 = 1.25;	/* channel 0: 1 2 3 4 */
+
+	CHECK(n && sym_net_nstate(n) == 4 && sym_net_nparams(n) == 4);
+	st = sym_net_state(n);
+	CHECK(st[0] == 0 && st[1] == 0 && st[2] == 1 && st[3] == 1);
+	y = sym_net_forward(n, x, 2, 1);
+	CHECK_NEAR(y[0], (1 - m0) / sqrt(v0 + 1e-5), 1e-5);
+	CHECK_NEAR(y[5], (4 - m0) / sqrt(v0 + 1e-5), 1e-5);
+	/* running: 0.9 * old + 0.1 * batch (unbiased variance) */
+	CHECK_NEAR(st[0], 0.1 * m0, 1e-6);
+	CHECK_NEAR(st[1], 0.1 * 25, 1e-5);
+	CHECK_NEAR(st[2], 0.9 + 0.1 * (5.0 / 3), 1e-6);
+	/* eval: (x - rmean) / sqrt(rvar + eps) */
+	y = sym_net_forward(n, x, 2, 0);
+	CHECK_NEAR(y[0], (1 - st[0]) / sqrt(st[2] + 1e-5), 1e-5);
+	CHECK_NEAR(y[3], (20 - st[1]) / sqrt(st[3] + 1e-5), 1e-4);
+	/* eval leaves the state alone */
+	CHECK_NEAR(st[0], 0.1 * m0, 1e-6);
+	sym_net_free(n);
+}
+
+/* A conv bias right before bn cancels in train mode but must still reach
+ * the running mean (models trained elsewhere may have one). */
+static void
+conv_bias_bn(void)
+{
+	struct sym_net *a = sym_net_new("conv:2:3,bn", 1, 4, 4),
+	    *b = sym_net_new("conv:2:3,bn", 1, 4, 4);
+	float x[3 * 16], out[3 * 8];
+	size_t np = sym_net_nparams(a);
+
+	sym_net_init(a, &rng);
+	memcpy(sym_net_params(b), sym_net_params(a), np * 4);
+	sym_net_params(b)[18] = 1.5f;	/* the first conv bias */
+	fill(x, 48);
+	memcpy(out, sym_net_forward(a, x, 3, 1), sizeof(out));
+	CHECK(maxdiff(out, sym_net_forward(b, x, 3, 1), 24) < 1e-4);
+	CHECK_NEAR(sym_net_state(b)[0] - sym_net_state(a)[0], 0.15, 1e-5);
+	CHECK_NEAR(sym_net_state(b)[1] - sym_net_state(a)[1], 0, 1e-6);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
+/* The kernels split big work over threads by channel or plane: one and
+ * two threads must give the same bits, forward and backward. */
+static void
+threads(void)
+{
+	const char *arch = "conv:8:3:1,bn,relu,pool:2,conv:6:3,bn,relu,dense:5";
+	struct sym_net *a = sym_net_new(arch, 2, 16, 16),
+	    *b = sym_net_new(arch, 2, 16, 16);
+	size_t nin = (size_t)64 * 2 * 16 * 16, np = sym_net_nparams(a);
+	float *x = malloc(nin * 4), *d1 = malloc(nin * 4), *d2 = malloc(nin * 4),
+	    dy[64 * 5], y1[64 * 5];
+
+	sym_net_init(a, &rng);
+	memcpy(sym_net_params(b), sym_net_params(a), np * 4);
+	fill(x, nin);
+	fill(dy, 64 * 5);
+	sym_blas_threads(1);
+	memcpy(y1, sym_net_forward(a, x, 64, 1), sizeof(y1));
+	sym_net_backward(a, dy, d1);
+	sym_blas_threads(2);
+	CHECK(memcmp(y1, sym_net_forward(b, x, 64, 1), sizeof(y1)) == 0);
+	sym_net_backward(b, dy, d2);
+	CHECK(memcmp(d1, d2, nin * 4) == 0);
+	CHECK(memcmp(sym_net_grads(a), sym_net_grads(b), np * 4) == 0);
+	CHECK(memcmp(sym_net_state(a), sym_net_state(b),
+	    sym_net_nstate(a) * 4) == 0);
+	free(x);
+	free(d1);
+	free(d2);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
+/* Eval mode is per sample: a batch equals its samples one at a time,
+ * across workspace growth (1, then 5, then 3). */
+static void
+batches(const char *arch, int c, int h, int w)
+{
+	struct sym_net *n = sym_net_new(arch, c, h, w);
+	size_t in1 = (size_t)c * h * w, d;
+	float *x = malloc(5 * in1 * 4), *one, *all;
+	int b;
+
+	CHECK(n != NULL);
+	if (!n)
+		return;
+	d = sym_net_out_dim(n);
+	one = malloc(5 * d * 4);
+	all = malloc(5 * d * 4);
+	sym_net_init(n, &rng);
+	fill(x, 5 * in1);
+	for (b = 0; b < 5; b++)
+		memcpy(one + b * d, sym_net_forward(n, x + b * in1, 1, 0),
+		    d * 4);
+	memcpy(all, sym_net_forward(n, x, 5, 0), 5 * d * 4);
+	CHECK(maxdiff(one, all, 5 * d) < 1e-4);
+	CHECK(maxdiff(one, sym_net_forward(n, x, 3, 0), 3 * d) < 1e-4);
+	free(x);
+	free(one);
+	free(all);
+	sym_net_free(n);
+}
+
+static void
+seeded(const char *arch, int c, int h, int w)
+{
+	struct sym_net *a = sym_net_new(arch, c, h, w),
+	    *b = sym_net_new(arch, c, h, w);
+	struct sym_rng r1, r2;
+	size_t np = sym_net_nparams(a), i, zero = 0;
+
+	sym_rng_seed(&r1, 123);
+	sym_rng_seed(&r2, 123);
+	sym_net_init(a, &r1);
+	sym_net_init(b, &r2);
+	CHECK(memcmp(sym_net_params(a), sym_net_params(b), np * 4) == 0);
+	for (i = 0; i < np; i++)
+		zero += sym_net_params(a)[i] == 0;
+	CHECK(zero < np / 2);	/* weights were set, biases are zero */
+	sym_rng_seed(&r2, 124);
+	sym_net_init(b, &r2);
+	CHECK(memcmp(sym_net_params(a), sym_net_params(b), np * 4) != 0);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
+int
+main(void)
+{
+	sym_rng_seed(&rng, 1);
+
+	good("mlp", 1, 28, 28, "flatten,dense:128,relu", 128,
+	    784 * 128 + 128, 0);
+	good("conv4", 1, 28, 28, "conv:64:3:1,bn,relu,pool:2,conv:64:3:1,bn,"
+	    "relu,pool:2,conv:64:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,"
+	    "pool:2,flatten", 64, (64 * 9 + 64 + 128) + 3 * (64 * 576 + 64 +
+	    128), 4 * 128);
+	good("koch", 1, 105, 105, "conv:64:10,relu,pool:2,conv:128:7,relu,"
+	    "pool:2,conv:128:4,relu,pool:2,conv:256:4,relu,flatten,"
+	    "dense:4096,sigmoid", 4096, (64 * 100 + 64) + (128 * 64 * 49 +
+	    128) + (128 * 128 * 16 + 128) + (256 * 128 * 16 + 256) +
+	    (4096 * 9216 + 4096), 0);
+	/* dense implies flatten; a trailing image is flattened */
+	good("conv:4:3,dense:10", 2, 8, 8, "conv:4:3,flatten,dense:10", 10,
+	    4 * 2 * 9 + 4 + 10 * 144 + 10, 0);
+	good("conv:4:3:0,pool:2", 1, 9, 9, "conv:4:3,pool:2,flatten", 36,
+	    40, 0);
+	good("dense:8,bn,sigmoid", 3, 2, 2, "flatten,dense:8,bn,sigmoid", 8,
+	    8 * 12 + 8 + 16, 16);
+	good("relu", 2, 3, 3, "relu,flatten", 18, 0, 0);
+
+	bad("foo", 1, 28, 28, "arch: unknown layer 'foo'");
+	bad("conv:64:3,foo,relu", 1, 28, 28, "arch: unknown layer 'foo'");
+	bad("conv:64:10", 1, 5, 5,
+	    "arch: conv:64:10 shrinks 5x5 input to nothing");
+	bad("pool:2,pool:2,pool:2", 1, 6, 6,
+	    "arch: pool:2 shrinks 1x1 input to nothing");
+	bad("conv:64", 1, 28, 28, "arch: bad layer 'conv:64' "
+	    "(conv:OUT:K[:PAD])");
+	bad("conv:x:3", 1, 28, 28, "arch: bad layer 'conv:x:3' "
+	    "(conv:OUT:K[:PAD])");
+	bad("conv:8:3:1:1", 1, 28, 28, "arch: bad layer 'conv:8:3:1:1' "
+	    "(conv:OUT:K[:PAD])");
+	bad("pool", 1, 28, 28, "arch: bad layer 'pool' (pool:S)");
+	bad("pool:0", 1, 28, 28, "arch: bad layer 'pool:0' (pool:S)");
+	bad("dense:0", 1, 28, 28, "arch: bad layer 'dense:0' (dense:N)");
+	bad("dense:-4", 1, 28, 28, "arch: bad layer 'dense:-4' (dense:N)");
+	bad("relu:2", 1, 28, 28, "arch: layer 'relu:2' takes no arguments");
+	bad("flatten,conv:8:3", 1, 28, 28,
+	    "arch: conv:8:3 needs an image input, not a flat one");
+	bad("conv:8:3,,relu", 1, 28, 28,
+	    "arch: empty layer in 'conv:8:3,,relu'");
+	bad("relu,", 1, 28, 28, "arch: empty layer in 'relu,'");
+	bad("", 1, 28, 28, "arch: empty architecture");
+	bad("mlp", 0, 28, 28, "arch: bad input shape 0x28x28");
+	bad(NULL, 1, 28, 28, "arch: none given");
+
+	ref_conv(3, 2, 5, 4, 3, 3, 1);
+	ref_conv(2, 1, 7, 6, 2, 4, 0);
+	ref_conv(2, 3, 4, 4, 2, 2, 2);
+	ref_pool_dense();
+	bn_modes();
+	conv_bias_bn();
+	threads();
+	batches("conv:3:3:1,bn,relu,pool:2,dense:5,bn,sigmoid", 2, 6, 6);
+	batches("mlp", 1, 4, 4);
+	seeded("conv4", 1, 28, 28);
+	seeded("koch", 1, 105, 105);
+	return UNIT_END();
+}
