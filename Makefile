@@ -87,3 +87,59 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all deps test check sanitize demo install uninstall clean
+
+# ---- fuzzing: libFuzzer harnesses of tests/fuzz/, built with clang ----
+# make fuzz                   harnesses and seed corpus into build-fuzz/
+# make fuzz-run [FUZZ_SECONDS=30]  run each harness that long on its
+#                             corpus; fails on the first crash (the input
+#                             lands in build-fuzz/crashes/)
+# Debian needs clang and libclang-rt-14-dev (the libFuzzer runtime).
+FUZZ_CC = clang
+FUZZ_DIR = build-fuzz
+FUZZ_SECONDS = 30
+FUZZ_TARGETS = stream idx png model arch
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = $(SYM_CFLAGS) $(FUZZ_SAN) $(CFLAGS)
+FUZZ_LIBOBJ = $(LIBSRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/corpus/.stamp
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(LIBHDR) config.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/libsym.a: $(FUZZ_LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIBOBJ)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
+    $(FUZZ_DIR)/libsym.a $(LIBHDR) config.mk
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilib -o $@ $< \
+		$(FUZZ_DIR)/libsym.a $(FUZZ_SAN) $(LDFLAGS) $(SYM_LDLIBS)
+
+$(FUZZ_DIR)/mkcorpus: tests/fuzz/mkcorpus.c $(FUZZ_DIR)/libsym.a \
+    $(LIBHDR) config.mk
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib -o $@ $< \
+		$(FUZZ_DIR)/libsym.a $(FUZZ_SAN) $(LDFLAGS) $(SYM_LDLIBS)
+
+$(FUZZ_DIR)/corpus/.stamp: $(FUZZ_DIR)/mkcorpus
+	$(FUZZ_DIR)/mkcorpus $(FUZZ_DIR)/corpus
+	touch $@
+
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		d=; test -f tests/fuzz/$$t.dict && d=-dict=tests/fuzz/$$t.dict; \
+		$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $$d \
+			$(FUZZ_DIR)/corpus/$$t; \
+	done
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)
+
+.PHONY: fuzz fuzz-run fuzz-clean

@@ -120,7 +120,8 @@ main(int argc, char *argv[])
 	r = sym_ereader_open(f, name);
 	if (sym_reader_header(r)->kind == SYM_PAIRS)
 		sym_die("%s: expected images or embeddings, got pairs", name);
-	if (sym_dataset_read(&d, r, (size_t)maxmem << 20) < 0)
+	/* megabytes of 10^6 bytes, as in sym-train and the messages */
+	if (sym_dataset_read(&d, r, (size_t)maxmem * 1000000) < 0)
 		sym_die("%s", sym_strerror());
 	sym_reader_close(r);
 	s = sym_sampler_new(d.labels, d.n, &d.hdr);

@@ -22,6 +22,18 @@ noun(const struct sym_idx *x)
 	return x->ndims == 1 ? "labels" : "images";
 }
 
+/* zlib's message for x, without the "path: " that gzerror puts first
+ * (the caller names the file already). */
+static const char *
+zmsg(const struct sym_idx *x, const char *m)
+{
+	size_t n = strlen(x->path);
+
+	if (strncmp(m, x->path, n) == 0 && m[n] == ':' && m[n + 1] == ' ')
+		return m + n + 2;
+	return m;
+}
+
 /* Read up to n bytes into buf, *got of them. 0 when all n came or the
  * data ended cleanly short; -1 on a read error or corrupt gzip data
  * (message set). A gzip stream cut short leaves Z_BUF_ERROR, which the
@@ -48,7 +60,7 @@ gz_read(struct sym_idx *x, void *buf, size_t n, size_t *got)
 			if (zerr == Z_BUF_ERROR)
 				return 0;
 			return sym_seterr("%s: corrupt gzip data (%s)",
-			    x->path, m);
+			    x->path, zmsg(x, m));
 		}
 		if (r == 0)
 			break;
@@ -58,7 +70,7 @@ gz_read(struct sym_idx *x, void *buf, size_t n, size_t *got)
 		const char *m = gzerror(gz, &zerr);
 		if (zerr != Z_OK && zerr != Z_BUF_ERROR)
 			return sym_seterr("%s: corrupt gzip data (%s)",
-			    x->path, m);
+			    x->path, zmsg(x, m));
 	}
 	return 0;
 }
@@ -84,7 +96,7 @@ check_end(struct sym_idx *x)
 		const char *m = gzerror(x->gz, &zerr);
 		if (zerr != Z_BUF_ERROR)
 			return sym_seterr("%s: corrupt gzip data (%s)",
-			    x->path, m);
+			    x->path, zmsg(x, m));
 	}
 	return 0;
 }

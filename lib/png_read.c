@@ -82,8 +82,10 @@ start(const char *path, FILE **f, png_structp *png, png_infop *info,
 	if (!*png || !*info)
 		return sym_seterr("%s: out of memory", path);
 	png_set_user_limits(*png, SYM_PNG_MAX_SIDE, SYM_PNG_MAX_SIDE);
+	/* libpng says "Read Error" at end of file: name the real cause */
 	if (setjmp(png_jmpbuf(*png)))
-		return sym_seterr("%s: bad PNG: %s", path, c->msg);
+		return sym_seterr("%s: bad PNG: %s", path,
+		    feof(*f) ? "truncated file" : c->msg);
 	png_init_io(*png, *f);
 	png_set_sig_bytes(*png, 8);
 	png_read_info(*png, *info);
@@ -143,7 +145,8 @@ sym_png_read(const char *path, uint8_t **pix, int *w, int *h)
 		return -1;
 	}
 	if (setjmp(png_jmpbuf(png))) {
-		sym_seterr("%s: bad PNG: %s", path, c.msg);
+		sym_seterr("%s: bad PNG: %s", path,
+		    feof(f) ? "truncated file" : c.msg);
 		free(out);
 		free(rgba);
 		done(f, png, info);

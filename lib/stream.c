@@ -472,6 +472,53 @@ take_string(const unsigned char *s, size_t len, size_t *off, int wide)
 	return out;
 }
 
+/* A class name and its index, to sort and search: a header may name
+ * millions of classes, and comparing each with all the others (or
+ * looking each up with sym_header_add_class) takes hours on a stream of
+ * a few megabytes. */
+struct cname {
+	const char *s;
+	uint32_t i;
+};
+
+static int
+cname_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cname *)a)->s,
+	    ((const struct cname *)b)->s);
+}
+
+/* h's names sorted (malloc'd, at least one entry). */
+static struct cname *
+sorted_names(const struct sym_header *h)
+{
+	struct cname *v = sym_ecalloc(h->nclasses ? h->nclasses : 1,
+	    sizeof(*v));
+
+	for (uint32_t i = 0; i < h->nclasses; i++) {
+		v[i].s = h->classes[i];
+		v[i].i = i;
+	}
+	qsort(v, h->nclasses, sizeof(*v), cname_cmp);
+	return v;
+}
+
+/* -1 and *dup set if a class name appears twice in h. */
+static int
+dup_class(const struct sym_header *h, const char **dup)
+{
+	struct cname *v = sorted_names(h);
+	int rc = 0;
+
+	for (uint32_t i = 1; i < h->nclasses && rc == 0; i++)
+		if (strcmp(v[i - 1].s, v[i].s) == 0) {
+			*dup = h->classes[v[i].i];
+			rc = -1;
+		}
+	free(v);
+	return rc;
+}
+
 /* Parse a header whose magic (8 bytes) has been read already. */
 static int
 read_header(struct sym_reader *r, struct sym_header *h)
@@ -481,6 +528,7 @@ read_header(struct sym_reader *r, struct sym_header *h)
 	size_t off = 0;
 	int rc;
 	unsigned major, minor;
+	const char *dup;
 
 	memset(h, 0, sizeof(*h));
 	rc = get(r, fixed + 8, HDR_FIXED - 8);
@@ -531,13 +579,11 @@ read_header(struct sym_reader *r, struct sym_header *h)
 		h->classes[i] = take_string(s, slen, &off, 0);
 		if (!h->classes[i] || !h->classes[i][0])
 			goto bad;
-		/* names identify classes: a duplicate would be ambiguous */
-		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(h->classes[i], h->classes[j]) == 0) {
-				free(s);
-				return sym_seterr("%s: class '%s' named twice",
-				    r->name, h->classes[i]);
-			}
+	}
+	/* names identify classes: a duplicate would be ambiguous */
+	if (dup_class(h, &dup) < 0) {
+		free(s);
+		return sym_seterr("%s: class '%s' named twice", r->name, dup);
 	}
 	for (uint32_t i = 0; i < h->nmeta; i++) {
 		h->meta_keys[i] = take_string(s, slen, &off, 0);
@@ -557,6 +603,43 @@ bad:
 	    r->name);
 }
 
+/* Map the classes of a new segment h (unique names, read_header checks)
+ * onto the merged list, appending the new ones in order, by binary
+ * search in the merged names as they were before this segment. */
+static int
+merge_classes(struct sym_reader *r, const struct sym_header *h)
+{
+	struct cname *v = sorted_names(&r->h), key, *e;
+	uint32_t n0 = r->h.nclasses;
+
+	free(r->remap);
+	r->remap = sym_ecalloc(h->nclasses ? h->nclasses : 1,
+	    sizeof(uint32_t));
+	for (uint32_t i = 0; i < h->nclasses; i++) {
+		key.s = h->classes[i];
+		e = bsearch(&key, v, n0, sizeof(*v), cname_cmp);
+		if (e) {
+			r->remap[i] = e->i;
+			continue;
+		}
+		if (r->h.nclasses >= SYM_MAX_CLASSES) {
+			free(v);
+			return sym_seterr("%s: segment %u: more than %u "
+			    "classes in all", r->name, r->nseg + 1,
+			    SYM_MAX_CLASSES);
+		}
+		/* grow in powers of two, as sym_header_add_class does */
+		if ((r->h.nclasses & (r->h.nclasses - 1)) == 0)
+			r->h.classes = sym_erealloc(r->h.classes,
+			    (r->h.nclasses ? 2 * (size_t)r->h.nclasses : 1) *
+			    sizeof(char *));
+		r->h.classes[r->h.nclasses] = sym_estrdup(h->classes[i]);
+		r->remap[i] = r->h.nclasses++;
+	}
+	free(v);
+	return 0;
+}
+
 /* Begin a segment whose magic has been read: check it matches the stream
  * so far and map its labels onto the merged class list. */
 static int
@@ -573,8 +656,6 @@ begin_segment(struct sym_reader *r)
 		r->h = h;
 		r->h.classes = NULL;
 		r->h.nclasses = 0;
-		for (uint32_t i = 0; i < h.nclasses; i++)
-			sym_header_add_class(&r->h, h.classes[i]);
 		r->item_bytes = sym_header_item_bytes(&h);
 		r->buf = sym_emalloc(4 + r->item_bytes);
 		if (h.dtype == SYM_F32)
@@ -609,10 +690,10 @@ begin_segment(struct sym_reader *r)
 			r->h.npairs = h.npairs == SYM_COUNT_UNKNOWN ?
 			    SYM_COUNT_UNKNOWN : r->h.npairs + h.npairs;
 	}
-	free(r->remap);
-	r->remap = sym_ecalloc(h.nclasses, sizeof(uint32_t));
-	for (uint32_t i = 0; i < h.nclasses; i++)
-		r->remap[i] = sym_header_add_class(&r->h, h.classes[i]);
+	if (merge_classes(r, &h) < 0) {
+		sym_header_free(&h);
+		return -1;
+	}
 	r->seg_model = sym_header_get_meta(&r->h, "model-id");
 	r->seg_nclasses = h.nclasses;
 	r->seg_nitems = h.nitems;
@@ -873,7 +954,10 @@ sym_dataset_read(struct sym_dataset *d, struct sym_reader *r,
 			continue;
 		}
 		if (d->n == cap) {
-			cap = cap ? 2 * cap : 1024;
+			/* 1024 items to start, but large items one by one:
+			 * a single item of 64 MB is no reason to ask for
+			 * 1024 times as much */
+			cap = cap ? 2 * cap : ib > (1u << 16) ? 1 : 1024;
 			if (fits(cap, d->npairs, ib, max_bytes, r->name) < 0)
 				goto fail;
 			d->labels = sym_erealloc(d->labels, cap * 4);

@@ -1,0 +1,114 @@
+/*
+ * sym-embed: read a sym stream of labelled u8 images (or pairs of them)
+ * on stdin and write their embeddings under a trained model to stdout:
+ * kind embeddings (or pairs), dtype f32, 1 x 1 x D, labels kept, the
+ * model named in the header.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sym-embed [-qV] -m model [-b batch] [-t threads] "
+	    "< images > embeddings\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("  -m, --model FILE     trained model from sym-train "
+	    "(required)\n"
+	    "  -b, --batch N        images per forward pass [256]\n"
+	    "  -t, --threads N      BLAS threads [2]\n"
+	    "  -q, --quiet          no messages but errors\n"
+	    "      --verbose        say which BLAS core is used\n"
+	    "  -h, --help           this help\n"
+	    "  -V, --version        print the version\n");
+}
+
+static const struct option longopts[] = {
+	{ "model", required_argument, NULL, 'm' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+int
+main(int argc, char **argv)
+{
+	const char *model = NULL;
+	int batch = 256, threads = 2, verbose = 0, ch;
+	struct sym_model *m;
+	struct sym_reader *r;
+
+	/* before anything touches OpenBLAS: it may re-exec us */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--verbose") == 0)
+			verbose = 1;
+	sym_setprog(argv[0]);
+	sym_blas_init(argv, verbose);
+	sym_init_io();
+
+	/* options */
+	while ((ch = getopt_long(argc, argv, "m:b:t:qhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			model = optarg;
+			break;
+		case 'b':
+			batch = (int)sym_parse_long(optarg, 1, 65536,
+			    "--batch");
+			break;
+		case 't':
+			threads = (int)sym_parse_long(optarg, 1, 64,
+			    "--threads");
+			break;
+		case 'q':
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			help();
+			return sym_fshut(stdout, "<stdout>");
+		case 'V':
+			printf("sym-embed %s\n", SYM_VERSION);
+			return sym_fshut(stdout, "<stdout>");
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		sym_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!model) {
+		sym_warn("-m MODEL is required");
+		usage(stderr);
+		return 2;
+	}
+	sym_blas_threads(threads);
+
+	/* read: the model, then the stream's header */
+	m = sym_model_eload(model);
+	r = sym_ereader_open(stdin, "stdin");
+
+	/* compute and write, a batch at a time */
+	sym_embed_stream(m, model, r, "stdin", stdout, "<stdout>", batch);
+
+	sym_reader_close(r);
+	sym_model_free(m);
+	return sym_fshut(stdout, "<stdout>");
+}

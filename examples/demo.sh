@@ -1,0 +1,59 @@
+#!/bin/sh
+# demo.sh [BIN]: the project's main job, `make demo`. Learn what makes
+# clothes alike on Fashion-MNIST classes 0-2 (T-shirt, Trouser, Pullover;
+# 3 and 4, Dress and Coat, are held out to pick the epoch), then recognise
+# the five classes it never saw (5-9: Sandal, Shirt, Sneaker, Bag, Ankle
+# boot) from ONE memorised example each, and compare with nearest
+# neighbours on raw pixels. Writes everything into $DEMO_OUT (demo/).
+# Its last line, which scripts read, is
+#   one-shot 5-way: learned 0.xxxx ± 0.xxxx, raw pixels 0.xxxx ± 0.xxxx
+# examples/fashion has the same in full (5-shot too), and results.md there
+# the experiments behind this recipe.
+set -e
+bin=${1:-build/bin}
+PATH=$(cd "$bin" && pwd):$PATH
+out=${DEMO_OUT:-demo}
+fashion=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
+seed=${SEED:-1}
+# a small conv tower that keeps a 3x3 map (576 numbers): proto loss on
+# 12-way episodes of the 3 classes and their 90/180/270 rotations,
+# with random affine distortions; short, because 3 classes overfit fast
+arch=conv:32:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,flatten
+train="--arch $arch --loss proto --rotate-classes --way 12 --augment -e 3 --episodes 20"
+mkdir -p "$out"
+start=$(date +%s)
+
+echo "1. training on Fashion-MNIST classes 0-2, validating on 3-4" >&2
+sym-load -q fashion "$fashion" --classes 0-2 > "$out/train.sym"
+sym-load -q fashion "$fashion" --classes 3-4 --per-class 1000 --shuffle \
+    --seed "$seed" > "$out/val.sym"
+sym-train -s "$seed" $train --val "$out/val.sym" --val-way 2 \
+    --val-episodes 1000 -o "$out/fashion.model" < "$out/train.sym" \
+    2> "$out/train.log" || { cat "$out/train.log" >&2; exit 1; }
+sed 's/^/   /' "$out/train.log" >&2
+
+echo "2. memorising one training image of each unseen class 5-9" >&2
+sym-load -q fashion "$fashion" --classes 5-9 --per-class 1 --shuffle \
+    --seed "$seed" > "$out/support.sym"
+sym-embed -q -m "$out/fashion.model" < "$out/support.sym" > "$out/support.emb"
+
+echo "3. classifying the 5000 test images of classes 5-9" >&2
+sym-load -q fashion "$fashion" --set test --classes 5-9 > "$out/test.sym"
+sym-embed -q -m "$out/fashion.model" < "$out/test.sym" > "$out/test.emb"
+sym-match -s "$out/support.emb" -k 3 --summary "$out/summary.txt" \
+    < "$out/test.emb" > "$out/matches.tsv"
+sed 's/^/   /' "$out/summary.txt"
+sym-show -q -m "$out/matches.tsv" -S "$out/support.sym" -n 15 \
+    -o "$out/demo.png" < "$out/test.sym"
+echo "   wrote $out/demo.png: queries beside their 3 best matches" >&2
+
+echo "4. 1000 5-way 1-shot episodes on the test images, learned vs raw pixels" >&2
+sym-embed -q --raw < "$out/test.sym" > "$out/test.raw"
+ep="--episodes 1000 --way 5 --shot 1 --queries 15 --seed 1"
+learned=$(sym-match $ep < "$out/test.emb")
+raw=$(sym-match $ep < "$out/test.raw")
+echo "   learned:    $learned"
+echo "   raw pixels: $raw"
+echo "   ($(($(date +%s) - start)) s)" >&2
+ci() { echo "$1" | sed -n 's/^accuracy: \([0-9.]*\) ± \([0-9.]*\) .*/\1 ± \2/p'; }
+echo "one-shot 5-way: learned $(ci "$learned"), raw pixels $(ci "$raw")"

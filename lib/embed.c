@@ -1,0 +1,197 @@
+/* embed.c: running a trained model forward, and sym-embed's streaming
+ * loop: u8 images (or pairs of them) in, f32 embeddings out, a batch at
+ * a time so a pipeline keeps moving. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+
+void
+sym_model_normalize(const struct sym_model *m, float *out, const uint8_t *in,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = in[i] * m->scale + m->offset;
+}
+
+const float *
+sym_model_forward(struct sym_model *m, int t, const float *in, int B)
+{
+	struct sym_net *net = t && m->tower[1] ? m->tower[1] : m->tower[0];
+
+	return sym_net_forward(net, in, B, 0);
+}
+
+int
+sym_model_check_shape(const struct sym_model *m, const char *mname,
+    const char *sname, uint32_t c, uint32_t h, uint32_t w)
+{
+	char hint[64] = "";
+
+	if (c == (uint32_t)m->c && h == (uint32_t)m->h &&
+	    w == (uint32_t)m->w)
+		return 0;
+	if (c == (uint32_t)m->c) {
+		if (m->h == m->w)
+			snprintf(hint, sizeof(hint), " (use sym-load --size "
+			    "%d)", m->w);
+		else
+			snprintf(hint, sizeof(hint), " (use sym-load --size "
+			    "%dx%d)", m->w, m->h);
+	}
+	return sym_seterr("%s: images are %ux%ux%u, but %s wants %dx%dx%d%s",
+	    sname, c, h, w, mname, m->c, m->h, m->w, hint);
+}
+
+void
+sym_model_stamp(const struct sym_model *m, const char *name,
+    struct sym_header *h)
+{
+	char buf[32];
+
+	sym_header_set_meta(h, "model", name);
+	snprintf(buf, sizeof(buf), "%08x", (unsigned)m->crc);
+	sym_header_set_meta(h, "model-id", buf);
+	sym_header_set_meta(h, "loss", sym_loss_name(m->loss));
+	snprintf(buf, sizeof(buf), "%.9g", m->margin);
+	sym_header_set_meta(h, "margin", buf);
+	sym_header_set_meta(h, "arch", sym_net_spec(m->tower[0]));
+	if (m->loss == SYM_LOSS_BCE || m->loss == SYM_LOSS_CONCAT) {
+		/* the head's exact f32 bytes, so a matcher scores pairs
+		 * the way the model does */
+		static const char hex[] = "0123456789abcdef";
+		char *s = sym_emalloc(8 * m->nhead + 1);
+		unsigned char b[4];
+
+		for (size_t i = 0; i < m->nhead; i++) {
+			sym_put_f32(b, m->head[i]);
+			for (int j = 0; j < 4; j++) {
+				s[8 * i + 2 * j] = hex[b[j] >> 4];
+				s[8 * i + 2 * j + 1] = hex[b[j] & 15];
+			}
+		}
+		s[8 * m->nhead] = 0;
+		sym_header_set_meta(h, "head", s);
+		free(s);
+	}
+}
+
+/* The output side of sym_embed_stream: one output segment per input
+ * segment, so labels and pair indices stay those of the input. */
+struct eout {
+	struct sym_model *m;
+	const char *model_name;
+	struct sym_reader *r;
+	FILE *f;
+	const char *name;
+	struct sym_writer *w;
+	uint64_t base;		/* stream index of the segment's first item */
+	uint64_t items_before, pairs_before;	/* announced, earlier segs */
+	/* the pending batch */
+	int B, n;
+	float *x;
+	uint32_t *labels;
+};
+
+static void
+flush_batch(struct eout *o)
+{
+	const float *e;
+	size_t D = (size_t)o->m->dim;
+
+	if (o->n == 0)
+		return;
+	e = sym_model_forward(o->m, 0, o->x, o->n);
+	for (int i = 0; i < o->n; i++)
+		sym_ewrite_item(o->w, o->labels[i], e + i * D);
+	o->n = 0;
+	/* let the next stage start on this batch now */
+	if (fflush(o->f) != 0) {
+		if (errno == EPIPE)
+			sym_epipe_exit();
+		sym_die("%s: write error:", o->name);
+	}
+}
+
+/* Start an output segment for the input segment just begun. */
+static void
+begin_out(struct eout *o)
+{
+	const struct sym_header *ih = sym_reader_header(o->r);
+	struct sym_header h;
+	uint64_t ni = ih->nitems, np = ih->npairs;
+
+	sym_header_copy(&h, ih);
+	h.kind = ih->kind == SYM_PAIRS ? SYM_PAIRS : SYM_EMBEDDINGS;
+	h.dtype = SYM_F32;
+	h.c = 1;
+	h.h = 1;
+	h.w = (uint32_t)o->m->dim;
+	/* the merged header sums announced counts over segments */
+	h.nitems = ni == SYM_COUNT_UNKNOWN ? ni : ni - o->items_before;
+	h.npairs = h.kind != SYM_PAIRS ? 0 : np == SYM_COUNT_UNKNOWN ? np :
+	    np - o->pairs_before;
+	o->items_before = ni;
+	o->pairs_before = np;
+	sym_model_stamp(o->m, o->model_name, &h);
+	o->w = sym_ewriter_new(o->f, o->name, &h);
+	sym_header_free(&h);
+}
+
+void
+sym_embed_stream(struct sym_model *m, const char *model_name,
+    struct sym_reader *r, const char *inname, FILE *out,
+    const char *outname, int batch)
+{
+	const struct sym_header *ih = sym_reader_header(r);
+	struct eout o;
+	struct sym_record rec;
+	unsigned seg;
+	size_t isz;
+
+	if (ih->kind != SYM_IMAGES && ih->kind != SYM_PAIRS)
+		sym_die("%s: expected images or pairs, got %s", inname,
+		    sym_kind_name(ih->kind));
+	if (ih->dtype != SYM_U8)
+		sym_die("%s: expected u8 items, got %s", inname,
+		    sym_dtype_name(ih->dtype));
+	if (sym_model_check_shape(m, model_name, inname, ih->c, ih->h,
+	    ih->w) < 0)
+		sym_die("%s", sym_strerror());
+	memset(&o, 0, sizeof(o));
+	o.m = m;
+	o.model_name = model_name;
+	o.r = r;
+	o.f = out;
+	o.name = outname;
+	o.B = batch;
+	isz = (size_t)m->c * m->h * m->w;
+	o.x = sym_emalloc((size_t)batch * isz * sizeof(float));
+	o.labels = sym_emalloc((size_t)batch * sizeof(uint32_t));
+	begin_out(&o);
+	seg = sym_reader_segments(r);
+	while (sym_eread(r, &rec)) {
+		if (sym_reader_segments(r) != seg) {
+			flush_batch(&o);
+			sym_ewriter_close(o.w);
+			seg = sym_reader_segments(r);
+			o.base = rec.is_pair ? o.base : rec.index;
+			begin_out(&o);
+		}
+		if (rec.is_pair) {
+			flush_batch(&o);
+			sym_ewrite_pair(o.w, rec.a - o.base, rec.b - o.base,
+			    rec.same);
+			continue;
+		}
+		sym_model_normalize(m, o.x + (size_t)o.n * isz, rec.u8, isz);
+		o.labels[o.n++] = rec.label;
+		if (o.n == o.B)
+			flush_batch(&o);
+	}
+	flush_batch(&o);
+	sym_ewriter_close(o.w);
+	free(o.x);
+	free(o.labels);
+}

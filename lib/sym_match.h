@@ -1,0 +1,143 @@
+/*
+ * sym_match.h: using embeddings. Nearest-class search (match.c), few-shot
+ * episodes (episodes.c), verification metrics (verify.c), and contact
+ * sheets: PNG output, a 5x7 bitmap font, drawing (png_write.c, font.c,
+ * sheet.c).
+ */
+#ifndef SYM_MATCH_H
+#define SYM_MATCH_H
+
+/* ---- nearest classes (match.c) ---- */
+
+/* How support vectors are compared with a query. */
+enum sym_metric {
+	SYM_METRIC_L2 = 0,	/* cost: squared Euclidean distance */
+	SYM_METRIC_HEAD = 1	/* cost: 1 - the head's similarity */
+};
+
+struct sym_knn_opts {
+	int K;		/* best distinct labels kept per query, >= 1 */
+	int metric;	/* enum sym_metric */
+	int loss;	/* SYM_METRIC_HEAD: SYM_LOSS_BCE or SYM_LOSS_CONCAT */
+	const float *hp;	/* SYM_METRIC_HEAD: head parameters */
+	size_t qblock;	/* queries per GEMM block (0: default) */
+	size_t sblock;	/* support rows per GEMM block (0: default) */
+	int nthreads;	/* worker threads, each calling sym_gemm; >1 wants
+			 * sym_blas_threads(1) so they do not oversubscribe */
+};
+
+/* Squared norms of n rows of D floats: out[i] = ||x_i||^2. */
+void sym_sqnorms(float *out, const float *x, size_t n, int D);
+
+/* For each of nq queries q (nq x D), the K best distinct labels among ns
+ * support vectors s (ns x D) with labels lab (NULL: the row index), and
+ * each label's cost: its best (lowest-cost) support vector. Best first in
+ * olab[i*K + r], ocost[i*K + r]; ties go to the lower support row. Slots
+ * past the number of distinct labels get SYM_NOLABEL and INFINITY.
+ * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2 costs
+ * come from ||q||^2 + ||s||^2 - 2 q.s by GEMM in blocks of qblock x
+ * sblock, clamped at 0, so memory beyond the inputs stays bounded. */
+void sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
+    const float *s, const float *snorm, const uint32_t *lab, size_t ns,
+    int D, const struct sym_knn_opts *o);
+
+/* Class means: out (ncls x D) and cnt (ncls) from n labelled rows; rows
+ * labelled SYM_NOLABEL or >= ncls are skipped, empty classes are zero. */
+void sym_class_means(float *out, uint64_t *cnt, const float *x,
+    const uint32_t *lab, size_t n, uint32_t ncls, int D);
+
+/* ---- few-shot episodes (episodes.c) ---- */
+
+/* How to score a query against a candidate vector. */
+struct sym_scorer {
+	int loss;	/* 0 (plain Euclidean) or an enum sym_loss */
+	float margin;	/* contrastive margin */
+	const float *hp;	/* bce, concat: head parameters */
+};
+
+/* Similarity in [0, 1] of a and b (D floats) under sc: the head's for
+ * bce and concat, sym_dist2_similarity() for contrastive and proto, and
+ * 1 / (1 + d) (d Euclidean) when sc->loss is 0. */
+float sym_scorer_similarity(const struct sym_scorer *sc, const float *a,
+    const float *b, int D);
+/* The same from a squared distance (not for bce and concat). */
+float sym_scorer_from_dist2(const struct sym_scorer *sc, float d2, int D);
+
+struct sym_episode_opts {
+	int way, shot, queries;	/* classes, supports and queries each */
+	int reduce_mean;	/* 1: prototypes (class means); 0: best shot */
+	int within_group;	/* classes of an episode share a group, the
+				 * name before its last '/' */
+	uint64_t seed;
+};
+
+/* Run n episodes on the labelled vectors x (nx x D, labels lab, ncls
+ * classes, names for grouping), drawing only classes with at least
+ * shot + queries vectors. Writes the mean accuracy and the half width of
+ * its 95% interval (1.96 sample std / sqrt(n)); acc[n] (may be NULL)
+ * gets each episode's. -1 with sym_strerror() when too few classes. */
+int sym_episodes(double *mean, double *ci, double *acc, long n,
+    const float *x, const uint32_t *lab, size_t nx, uint32_t ncls,
+    char *const *names, int D, const struct sym_scorer *sc,
+    const struct sym_episode_opts *o);
+
+/* ---- verification metrics (verify.c) ---- */
+
+/* Scores (higher = more likely "same") of n pairs with truth y (1 same,
+ * 0 different). Each returns -1 with sym_strerror() unless both kinds
+ * occur. ROC AUC counts ties as one half (Mann-Whitney). */
+int sym_roc_auc(double *auc, const float *score, const uint8_t *y,
+    size_t n);
+/* Equal error rate, where the false accept and false reject rates cross,
+ * linearly interpolated between ROC points; *thr: the score there. */
+int sym_eer(double *eer, double *thr, const float *score,
+    const uint8_t *y, size_t n);
+/* The threshold t (predict "same" when score >= t) of best accuracy. */
+int sym_best_threshold(double *thr, double *acc, const float *score,
+    const uint8_t *y, size_t n);
+/* Accuracy of the fixed threshold t. */
+double sym_threshold_accuracy(float t, const float *score,
+    const uint8_t *y, size_t n);
+
+/* ---- contact sheets (png_write.c, font.c, sheet.c) ---- */
+
+/* Write w x h RGB pixels (3 bytes each, rows top down) as an 8-bit RGB
+ * PNG to f (name for messages). -1 with sym_strerror() on error. */
+int sym_png_write_rgb(FILE *f, const char *name, const uint8_t *rgb,
+    uint32_t w, uint32_t h);
+
+#define SYM_FONT_W 5	/* glyph cell, pixels at scale 1 */
+#define SYM_FONT_H 7
+#define SYM_FONT_ADV 6	/* advance per character: glyph and a gap */
+/* Rows of the glyph for c (ASCII 32..126; others draw as '?'): 7 bytes,
+ * top row first, bit 4 the leftmost pixel. Do not free. */
+const uint8_t *sym_font_glyph(int c);
+
+/* An RGB canvas, white at birth. */
+struct sym_sheet {
+	int w, h;
+	uint8_t *rgb;	/* w * h * 3 */
+};
+/* Allocate; -1 with sym_strerror() when w x h is empty or too big. */
+int sym_sheet_new(struct sym_sheet *s, int w, int h);
+void sym_sheet_free(struct sym_sheet *s);
+/* Fill a rectangle, clipped to the canvas. */
+void sym_sheet_fill(struct sym_sheet *s, int x, int y, int w, int h,
+    const uint8_t rgb[3]);
+/* A frame of thickness t just inside the rectangle. */
+void sym_sheet_frame(struct sym_sheet *s, int x, int y, int w, int h,
+    int t, const uint8_t rgb[3]);
+/* Draw a u8 image (C x H x W; C 3 is RGB, else channel 0 is gray with
+ * ink high, drawn dark on white) with its top left at (x, y), each pixel
+ * a scale x scale block. */
+void sym_sheet_image(struct sym_sheet *s, int x, int y, const uint8_t *px,
+    int c, int h, int w, int scale);
+/* Text in the 5x7 font at (x, y), clipped; returns the width drawn. */
+int sym_sheet_text(struct sym_sheet *s, int x, int y, const char *text,
+    int scale, const uint8_t rgb[3]);
+/* Text fitted into maxw pixels: the whole text, else its tail after
+ * a '~' (the end of a class name tells most). */
+int sym_sheet_text_fit(struct sym_sheet *s, int x, int y, const char *text,
+    int maxw, const uint8_t rgb[3]);
+
+#endif

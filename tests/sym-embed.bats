@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# sym-embed: images (or pairs) in, embeddings out, labels kept, the
+# model named in the header; refusals of bad models and mismatched
+# input; output that keeps pace with its input.
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	cd "$BATS_FILE_TMPDIR"
+	sym-load -q fashion --classes 0-4 --per-class 60 > train.sym
+	sym-load -q fashion --classes 0-4 --per-class 20 --set test > in.sym
+	sym-pairs -q -n 50 in.sym > pairs.sym
+	sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 256 -o m.model < train.sym
+	sym-train -q -t 1 --arch mlp --loss bce -e 1 --pairs-per-epoch 256 -o bce.model < train.sym
+}
+
+setup() {
+	# a folder of its own: bats keeps files of `run` in BATS_TEST_TMPDIR
+	mkdir "$BATS_TEST_TMPDIR/w"
+	cd "$BATS_TEST_TMPDIR/w"
+	D=$BATS_FILE_TMPDIR
+}
+
+@test "sym-embed: --help, --version, bad option, no model" {
+	run -0 --separate-stderr sym-embed --help
+	[ "${lines[0]}" = "usage: sym-embed [-qV] -m model [-b batch] [-t threads] < images > embeddings" ]
+	[[ "$output" == *"-b, --batch N        images per forward pass [256]"* ]]
+	[ -z "$stderr" ]
+	run -0 sym-embed --version
+	[ "$output" = "sym-embed 0.1.0" ]
+	run -2 --separate-stderr sym-embed -m "$D/m.model" --bogus
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: sym-embed"* ]]
+	run -2 --separate-stderr sym-embed < "$D/in.sym"
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "sym-embed: -m MODEL is required" ]
+	run -2 --separate-stderr sym-embed -m "$D/m.model" -b 0
+	[ "$stderr" = "sym-embed: --batch: 0 is out of range 1..65536" ]
+}
+
+@test "sym-embed: the options of --help and of the man page agree" {
+	man=$BATS_TEST_DIRNAME/../man/sym-embed.1
+	[ -f "$man" ] || skip "no man page"
+	for o in $(sym-embed --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -qE -- "(Fl|,) -${o#--}( |\$)" "$man" || { echo "missing $o"; false; }
+	done
+	# and every option the man page lists is in --help
+	for o in $(grep '^\.It Fl' "$man" | grep -oE -- '(Fl|,) -[a-z-]+' | sed 's/.* -/--/'); do
+		sym-embed --help | grep -q -- "$o " || { echo "not in --help: $o"; false; }
+	done
+}
+
+@test "sym-embed: embeddings of the images, labels and names kept" {
+	sym-embed -m "$D/m.model" < "$D/in.sym" > e.sym
+	run -0 sym-info e.sym
+	[[ "$output" == *"kind: embeddings"* ]]
+	[[ "$output" == *"dtype: f32"* ]]
+	[[ "$output" == *"shape: 1x1x128"* ]]
+	[[ "$output" == *"records: 100"* ]]
+	[ "$(sym-info e.sym | grep '^class:')" = "$(sym-info "$D/in.sym" | grep '^class:')" ]
+	[ "$(sym-info e.sym | grep '^class:' | head -1)" = "class: 0 T-shirt/top 20" ]
+	# the same input and model give the same bytes
+	sym-embed -m "$D/m.model" < "$D/in.sym" | cmp - e.sym
+}
+
+@test "sym-embed: the model is named in the header" {
+	sym-embed -m "$D/m.model" < "$D/in.sym" > e.sym
+	id=$(tail -c 4 "$D/m.model" | od -An -tx4 | tr -d ' ')
+	run -0 sym-info e.sym
+	[[ "$output" == *"meta: source=fashion "* ]]
+	[[ "$output" == *"meta: model=$D/m.model"* ]]
+	[[ "$output" == *"meta: model-id=$id"* ]]
+	[[ "$output" == *"meta: loss=contrastive"* ]]
+	[[ "$output" == *"meta: margin=1"$'\n'* ]]
+	[[ "$output" == *"meta: arch=flatten,dense:128,relu"* ]]
+	[[ "$output" != *"meta: head="* ]]
+	# bce: the head's 129 f32 values as 1032 hex digits, the bytes that
+	# end the model file before its 4-byte checksum
+	sym-embed -m "$D/bce.model" < "$D/in.sym" > b.sym
+	run -0 sym-info b.sym
+	[[ "$output" == *"meta: loss=bce"* ]]
+	head=$(LC_ALL=C grep -a -o -E '[0-9a-f]{1000,}' b.sym)
+	want=$(tail -c $((4 + 129 * 4)) "$D/bce.model" | head -c $((129 * 4)) | od -An -v -tx1 | tr -d ' \n')
+	[ ${#head} -eq 1032 ]
+	[ "$head" = "$want" ]
+	bid=$(tail -c 4 "$D/bce.model" | od -An -tx4 | tr -d ' ')
+	[ "$bid" != "$id" ]
+}
+
+@test "sym-embed: a pairs stream stays pairs, with f32 items" {
+	sym-embed -m "$D/m.model" < "$D/pairs.sym" > p.sym
+	run -0 sym-info p.sym
+	[[ "$output" == *"kind: pairs"* ]]
+	[[ "$output" == *"dtype: f32"* ]]
+	[[ "$output" == *"shape: 1x1x128"* ]]
+	[ "$(sym-info p.sym | grep -E '^(items|pairs|positive)')" = "$(sym-info "$D/pairs.sym" | grep -E '^(items|pairs|positive)')" ]
+}
+
+@test "sym-embed: images of the wrong size, or the wrong kind of stream" {
+	sym-load -q fashion --classes 0-1 --per-class 3 --size 32 > big.sym
+	run -1 --separate-stderr sym-embed -m "$D/m.model" < big.sym
+	[ "$stderr" = "sym-embed: stdin: images are 1x32x32, but $D/m.model wants 1x28x28 (use sym-load --size 28)" ]
+	[ -z "$output" ]
+	sym-embed -m "$D/m.model" < "$D/in.sym" > e.sym
+	run -1 --separate-stderr sym-embed -m "$D/m.model" < e.sym
+	[ "$stderr" = "sym-embed: stdin: expected images or pairs, got embeddings" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr sym-embed -m "$D/m.model" < /dev/null
+	[ "$stderr" = "sym-embed: stdin: empty input (expected a sym stream)" ]
+	[ -z "$output" ]
+}
+
+@test "sym-embed: missing, foreign, damaged, truncated and newer models" {
+	run -1 --separate-stderr sym-embed -m nope.model < "$D/in.sym"
+	[ "$stderr" = "sym-embed: nope.model: No such file or directory" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr sym-embed -m "$D/in.sym" < "$D/in.sym"
+	[ "$stderr" = "sym-embed: $D/in.sym: not a sym model" ]
+	size=$(stat -c %s "$D/m.model")
+	head -c $((size - 100)) "$D/m.model" > cut.model
+	run -1 --separate-stderr sym-embed -m cut.model < "$D/in.sym"
+	[ "$stderr" = "sym-embed: cut.model: truncated model file" ]
+	[ -z "$output" ]
+	# flip one byte in the middle of the parameters
+	cp "$D/m.model" bad.model
+	printf '\377' | dd of=bad.model bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	run -1 --separate-stderr sym-embed -m bad.model < "$D/in.sym"
+	[ "$stderr" = "sym-embed: bad.model: checksum mismatch (file damaged)" ]
+	[ -z "$output" ]
+	# major version 2 at offset 8
+	cp "$D/m.model" new.model
+	printf '\002\000\003\000' | dd of=new.model bs=1 seek=8 conv=notrunc 2>/dev/null
+	run -1 --separate-stderr sym-embed -m new.model < "$D/in.sym"
+	[ "$stderr" = "sym-embed: new.model: model version 2.3 is newer than this program (1.x)" ]
+	[ -z "$output" ]
+}
+
+@test "sym-embed: output keeps pace with input" {
+	# All 100 images arrive at once, then stdin stays open for 3 s: the
+	# embeddings must be out before the input ends.
+	{ cat "$D/in.sym"; sleep 3; } | sym-embed -m "$D/m.model" -b 10 > e.sym &
+	sleep 1.5
+	early=$(stat -c %s e.sym)
+	wait
+	sym-embed -m "$D/m.model" < "$D/in.sym" > all.sym
+	cmp e.sym all.sym
+	# 100 records of a 4-byte label, a tag byte and 128 floats
+	[ "$early" -ge $((100 * (5 + 512))) ]
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# sym-match: classifying against a support set, episodes, verification,
+# and the refusals (other model, other size, NaN, empty input, options).
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	# two examples of a, one each of b and c, in 2-D
+	printf 'a 0 0\na 0 1\nb 5 5\nc 10 0\n' | mkemb > sup.emb
+	printf 'a 0.1 0.2\nb 4 4\nc 9 1\n- 5 0\n' | mkemb > q.emb
+}
+
+@test "sym-match: --help, --version, bad options" {
+	run -0 sym-match --help
+	[[ "${lines[0]}" == "usage: sym-match [-qv] -s support [-s support]... [-k top] [--reduce max|mean]" ]]
+	[[ "$output" == *"--within-group"* ]]
+	run -0 sym-match -V
+	[ "$output" = "sym-match 0.1.0" ]
+	run -2 --separate-stderr sym-match --bogus
+	[ -z "$output" ]
+	[[ "$stderr" == *"
+usage: sym-match "* ]]
+	run -2 --separate-stderr sym-match -s sup.emb -k 0 q.emb
+	[ -z "$output" ]
+	[[ "$stderr" == *"--top"* ]]
+	run -2 --separate-stderr sym-match -s sup.emb --reduce median q.emb
+	[ "$stderr" = "sym-match: --reduce: median is not max or mean" ]
+	run -2 --separate-stderr sym-match q.emb
+	[ -z "$output" ]
+	[[ "$stderr" == "sym-match: no support set (-s file)"* ]]
+	run -2 --separate-stderr sym-match --verify -s sup.emb q.emb
+	[ "$stderr" = "sym-match: --support is for classifying, not --verify" ]
+	run -2 --separate-stderr sym-match -s sup.emb --threshold 0.5 q.emb
+	[ "$stderr" = "sym-match: --threshold needs --verify" ]
+	run -2 --separate-stderr sym-match -s sup.emb --reject 2 q.emb
+	[ -z "$output" ]
+}
+
+@test "sym-match: exact TSV and summary on a hand-made case" {
+	run -0 --separate-stderr sym-match -s sup.emb q.emb
+	# similarity 1 / (1 + d); query 3 is 5 away from a, b and c: the
+	# tie goes to the earliest support example (a)
+	[ "$output" = "0	a	a	0.8173
+1	b	b	0.4142
+2	c	c	0.4142
+3	-	a	0.1667" ]
+	[ "$stderr" = "accuracy: 1.0000 (3 queries)
+class a: 1.0000 (1/1)
+class b: 1.0000 (1/1)
+class c: 1.0000 (1/1)" ]
+	run -0 --separate-stderr sym-match -q -s sup.emb q.emb
+	[ -z "$stderr" ]
+}
+
+@test "sym-match: -k lists the best classes in order" {
+	run -0 sym-match -k 3 -s sup.emb --summary sum.txt < q.emb
+	[ "${lines[1]}" = "1	b	b	0.4142	b	0.4142	a	0.1667	c	0.1218" ]
+	[ "${lines[2]}" = "2	c	c	0.4142	c	0.4142	b	0.1502	a	0.1000" ]
+	# more than there are classes: all three, no padding
+	run -0 sym-match -k 9 -s sup.emb --summary sum.txt < q.emb
+	[ "$(printf '%s\n' "$output" | awk -F'\t' '{print NF}' | sort -u)" = 10 ]
+	[ "$(head -1 sum.txt)" = "accuracy: 1.0000 (3 queries)" ]
+}
+
+@test "sym-match: --reduce mean scores class prototypes" {
+	# the mean of a is (0, 0.5): query 0 is 0.3162 from it
+	run -0 sym-match -s sup.emb --reduce mean -q q.emb
+	[ "${lines[0]}" = "0	a	a	0.7597" ]
+}
+
+@test "sym-match: appending a support file adds a class" {
+	printf 'd 20 20\n' | mkemb > d.emb
+	printf 'd 19 19\n' | mkemb > qd.emb
+	run -0 sym-match -q -s sup.emb qd.emb
+	[ "$output" = "0	d	b	0.0481" ]
+	cat d.emb >> sup.emb
+	run -0 sym-match -q -s sup.emb qd.emb
+	[ "$output" = "0	d	d	0.4142" ]
+	# the same as a second -s
+	printf 'a 0 0\na 0 1\nb 5 5\nc 10 0\n' | mkemb > sup2.emb
+	run -0 sym-match -q -s sup2.emb -s d.emb qd.emb
+	[ "$output" = "0	d	d	0.4142" ]
+}
+
+@test "sym-match: --reject predicts unknown, and counts it right for new classes" {
+	printf 'a 0 0.1\nz 50 50\n' | mkemb > open.emb
+	run -0 --separate-stderr sym-match -s sup.emb --reject 0.5 --confusion open.emb
+	[ "$output" = "0	a	a	0.9091
+1	z	unknown	0.0155" ]
+	[ "$stderr" = "accuracy: 1.0000 (2 queries)
+class a: 1.0000 (1/1)
+class z: 1.0000 (1/1)
+confusion: rows true, columns predicted
+true\\pred	a	b	c	unknown
+a	1	0	0	0
+z	0	0	0	1" ]
+}
+
+@test "sym-match: refuses another model, another size, NaN" {
+	printf 'a 0 0\nb 1 1\n' | mkemb -m model-id=1a2b3c4d > s1.emb
+	printf 'a 0 0\n' | mkemb -m model-id=5e6f7a8b > q1.emb
+	run -1 --separate-stderr sym-match -s s1.emb q1.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: q1.emb: embedded by model 5e6f7a8b, support by 1a2b3c4d" ]
+	printf 'a 0 0 0\n' | mkemb > q3.emb
+	run -1 --separate-stderr sym-match -s sup.emb q3.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: q3.emb: 3-dimensional, support is 2-dimensional" ]
+	printf 'a 0 0\nb nan 1\n' | mkemb > nan.emb
+	run -1 --separate-stderr sym-match -s nan.emb q.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: nan.emb: record 1: value 0 is not finite (nan)" ]
+	printf 'a 1 inf\n' | mkemb > inf.emb
+	run -1 --separate-stderr sym-match -s sup.emb < inf.emb
+	[ "$stderr" = "sym-match: <stdin>: record 0: value 1 is not finite (inf)" ]
+}
+
+@test "sym-match: empty, truncated and wrong input" {
+	run -1 --separate-stderr sym-match -s sup.emb < /dev/null
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: <stdin>: empty input (expected a sym stream)" ]
+	run -1 --separate-stderr sym-match -s /dev/null q.emb
+	[ "$stderr" = "sym-match: /dev/null: empty input (expected a sym stream)" ]
+	run -1 --separate-stderr sym-match -s missing.emb q.emb
+	[[ "$stderr" == "sym-match: missing.emb: "* ]]
+	head -c 60 sup.emb > cut.emb
+	run -1 --separate-stderr sym-match -s cut.emb q.emb
+	[ -z "$output" ]
+	[[ "$stderr" == "sym-match: cut.emb: "*truncated* ]]
+	printf 'a 1 2\n' | mkimages 2 1 > img.sym
+	run -1 --separate-stderr sym-match -s img.sym q.emb
+	[ "$stderr" = "sym-match: img.sym: expected embeddings, got images" ]
+	run -1 --separate-stderr sym-match -s sup.emb --summary nodir/sum.txt q.emb
+	[[ "$stderr" == "sym-match: nodir/sum.txt"* ]]
+}
+
+# 12 classes in two groups, 8 noisy vectors each
+mkep() {
+	awk 'BEGIN { srand(3); for (c = 0; c < 12; c++) for (i = 0; i < 8; i++) {
+		printf "g%d/c%d", c % 2, c
+		for (k = 0; k < 3; k++) printf " %.4f", (k == 0 ? c : 0) + (rand() - 0.5) * 2.5
+		printf "\n" } }' | mkemb
+}
+
+@test "sym-match: episodes are reproducible and the interval shrinks" {
+	mkep > ep.emb
+	run -0 sym-match --episodes 50 --queries 3 --seed 4 ep.emb
+	a=$output
+	[[ "$a" =~ ^accuracy:\ 0\.[0-9]{4}\ ±\ 0\.[0-9]{4}\ \(95%\ CI,\ 50\ episodes\)$ ]]
+	run -0 sym-match --episodes 50 --queries 3 --seed 4 ep.emb
+	[ "$output" = "$a" ]
+	run -0 sym-match --episodes 50 --queries 3 --seed 5 ep.emb
+	[ "$output" != "$a" ]
+	w50=$(echo "$a" | awk '{print $4}')
+	run -0 sym-match --episodes 2000 --queries 3 --seed 4 ep.emb
+	w2000=$(echo "$output" | awk '{print $4}')
+	awk -v a="$w50" -v b="$w2000" 'BEGIN { exit !(b < a / 4) }'
+	run -0 sym-match --episodes 20 --way 6 --within-group --shot 2 --queries 2 ep.emb
+	[[ "$output" == accuracy:* ]]
+	run -1 --separate-stderr sym-match --episodes 20 --way 7 --within-group --queries 2 ep.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: ep.emb: no group has 7 classes with at least 3 vectors" ]
+	run -1 --separate-stderr sym-match --episodes 5 --queries 8 ep.emb
+	[ "$stderr" = "sym-match: ep.emb: 0 classes have at least 9 vectors, 5-way episodes need 5" ]
+	run -2 --separate-stderr sym-match --episodes 5 -k 2 ep.emb
+	[ -z "$output" ]
+}
+
+@test "sym-match: --verify on separable and random pairs" {
+	# same pairs close, different pairs far: AUC 1, EER 0
+	{ for i in 0 1 2 3 4 5; do echo "x$i $i 0"; echo "x$i $i 0.1"; done
+	  for i in 0 2 4 6 8 10; do echo "pair $i $((i + 1)) 1"; done
+	  for i in 0 2 4 6 8; do echo "pair $i $((i + 2)) 0"; done; } | mkemb > sep.emb
+	run -0 --separate-stderr sym-match --verify --threshold 0.8 sep.emb
+	[ "${#lines[@]}" -eq 11 ]
+	[ "${lines[0]}" = "0	1	0.9091" ]
+	[ "${lines[6]}" = "6	0	0.5000" ]
+	[ "$stderr" = "auc: 1.0000
+eer: 0.0000
+best-threshold: 0.9091 accuracy 1.0000
+threshold: 0.8000 accuracy 1.0000" ]
+	# random vectors, random truth: about 0.5
+	awk 'BEGIN { srand(11); for (i = 0; i < 4000; i++) printf "- %.5f %.5f\n", rand(), rand();
+		for (i = 0; i < 2000; i++) printf "pair %d %d %d\n", 2 * i, 2 * i + 1, rand() < 0.5 }' | mkemb > rnd.emb
+	run -0 --separate-stderr sym-match --verify rnd.emb
+	auc=$(echo "$stderr" | awk '/^auc:/ {print $2}')
+	awk -v a="$auc" 'BEGIN { exit !(a > 0.45 && a < 0.55) }'
+	# one kind of pair only: an error, and no data on stdout
+	printf 'a 0 0\na 1 1\npair 0 1 1\n' | mkemb > one.emb
+	run -1 --separate-stderr sym-match --verify one.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: one.emb: need both same and different pairs (1 same, 0 different)" ]
+	run -1 --separate-stderr sym-match --verify q.emb
+	[ "$stderr" = "sym-match: q.emb: expected pairs, got embeddings" ]
+}
+
+@test "sym-match: a contrastive model's similarity and --summary file" {
+	printf 'a 0 0\nb 3 0\n' | mkemb -m model-id=0000abcd -m loss=contrastive -m margin=2 > cs.emb
+	printf 'a 1 0\n' | mkemb -m model-id=0000abcd -m loss=contrastive -m margin=2 > cq.emb
+	# 2^(-4 d^2 / m^2) with d = 1, m = 2
+	run -0 --separate-stderr sym-match -s cs.emb --summary out.txt cq.emb
+	[ "$output" = "0	a	a	0.5000" ]
+	[ -z "$stderr" ]
+	[ "$(cat out.txt)" = "accuracy: 1.0000 (1 queries)
+class a: 1.0000 (1/1)" ]
+}
+
+@test "sym-match: support examples without a class stand for themselves" {
+	printf 'a 0 0\n- 0 1\nb 5 5\n- 10 0\n' | mkemb > su.emb
+	run -0 sym-match -q -k 2 -s su.emb q.emb
+	[ "$output" = "0	a	a	0.8173	a	0.8173	#1	0.5536
+1	b	b	0.4142	b	0.4142	#1	0.1667
+2	c	#3	0.4142	#3	0.4142	b	0.1502
+3	-	a	0.1667	a	0.1667	b	0.1667" ]
+	run -0 sym-match -q -k 2 --reduce mean -s su.emb q.emb
+	[ "${lines[0]}" = "0	a	a	0.8173	a	0.8173	#1	0.5536" ]
+}

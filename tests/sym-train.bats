@@ -1,0 +1,264 @@
+#!/usr/bin/env bats
+# sym-train: options, input checks, model files written safely,
+# determinism, interruption and resumption, and (the slow part) that it
+# learns on Fashion-MNIST.
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	cd "$BATS_FILE_TMPDIR"
+	sym-load -q fashion --classes 0-4 --per-class 100 > small.sym
+	sym-load -q fashion --classes 0-4 --per-class 40 --set test > val.sym
+	sym-pairs -q -n 300 val.sym > valpairs.sym
+}
+
+setup() {
+	# a folder of its own: bats keeps files of `run` in BATS_TEST_TMPDIR
+	mkdir "$BATS_TEST_TMPDIR/w"
+	cd "$BATS_TEST_TMPDIR/w"
+	D=$BATS_FILE_TMPDIR
+}
+
+# The value of "key: value" on the model's last progress line.
+best_score() {
+	sed -n 's/^best epoch [0-9]*: val score \([0-9.]*\)$/\1/p' "$1"
+}
+
+@test "sym-train: --help, --version, bad option" {
+	run -0 --separate-stderr sym-train --help
+	[[ "${lines[0]}" == "usage: sym-train [-qV] -o model [-a arch] [-l loss] [-e epochs] [-b batch] [-s seed] [-t threads] [options] < stream" ]]
+	[[ "$output" == *"--rotate-classes"* ]]
+	[[ "$output" == *"-b, --batch N                pairs per step [128]"* ]]
+	[ -z "$stderr" ]
+	run -0 sym-train -V
+	[ "$output" = "sym-train 0.1.0" ]
+	run -2 --separate-stderr sym-train --bogus -o m
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: sym-train"* ]]
+}
+
+@test "sym-train: the options of --help and of the man page agree" {
+	man=$BATS_TEST_DIRNAME/../man/sym-train.1
+	[ -f "$man" ] || skip "no man page"
+	for o in $(sym-train --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -qE -- "(Fl|,) -${o#--}( |\$)" "$man" || { echo "missing $o"; false; }
+	done
+	# and every option the man page lists is in --help
+	for o in $(grep '^\.It Fl' "$man" | grep -oE -- '(Fl|,) -[a-z-]+' | sed 's/.* -/--/'); do
+		sym-train --help | grep -q -- "$o " || { echo "not in --help: $o"; false; }
+	done
+}
+
+@test "sym-train: bad option values are usage errors" {
+	run -2 --separate-stderr sym-train --epochs -1 -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: --epochs: -1 is out of range 1..100000" ]
+	[ -z "$output" ]
+	run -2 --separate-stderr sym-train --lr abc -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: --lr: 'abc' is not a number" ]
+	run -2 --separate-stderr sym-train --loss hinge -o m.model
+	[ "$stderr" = "sym-train: --loss: unknown loss 'hinge' (contrastive, bce, concat, proto)" ]
+	run -2 --separate-stderr sym-train --epochs 2
+	[ "${lines[0]}" = "" ]
+	[[ "$stderr" == "sym-train: -o MODEL is required"* ]]
+	run -2 --separate-stderr sym-train --loss proto --unshared -o m.model
+	[ "$stderr" = "sym-train: --unshared needs a pair loss, not proto" ]
+	[ ! -e m.model ]
+}
+
+@test "sym-train: empty stdin, wrong kind, one class, too few for episodes" {
+	run -1 --separate-stderr sym-train -o m.model < /dev/null
+	[ "$stderr" = "sym-train: stdin: empty input (expected a sym stream)" ]
+	[ -z "$output" ]
+	printf 'a 1 2\nb 3 4\n' | mkemb > emb.sym
+	run -1 --separate-stderr sym-train -o m.model < emb.sym
+	[ "$stderr" = "sym-train: stdin: expected images or pairs, got embeddings" ]
+	sym-load -q fashion --classes 3 --per-class 10 > one.sym
+	run -1 --separate-stderr sym-train -o m.model < one.sym
+	[ "$stderr" = "sym-train: stdin: need at least 2 classes with images, got 1" ]
+	sym-load -q fashion --classes 0-2 --per-class 10 > three.sym
+	run -1 --separate-stderr sym-train --loss proto -o m.model < three.sym
+	[ "$stderr" = "sym-train: stdin: --way 5 --shot 1 --query 5 needs 5 classes with 6 images, found 3" ]
+	run -1 --separate-stderr sym-train --loss proto -o m.model < "$D/valpairs.sym"
+	[ "$stderr" = "sym-train: stdin: --loss proto needs labelled images, got pairs" ]
+	sym-load -q fashion --classes 0-1 --per-class 3 --size 32 > big.sym
+	run -1 --separate-stderr sym-train --val big.sym -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: big.sym: images are 1x32x32, the training images 1x28x28" ]
+	run -1 --separate-stderr sym-train --val nope.sym -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: nope.sym: No such file or directory" ]
+	rm big.sym
+	run -1 --separate-stderr sym-train --max-memory 1 -o m.model < <(sym-load -q fashion --per-class 300)
+	[ "$stderr" = "sym-train: stdin: needs 3 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	[ "$(ls -A)" = "emb.sym
+one.sym
+three.sym" ]
+}
+
+@test "sym-train: a short run writes a model that sym-embed reads" {
+	run -0 --separate-stderr sym-train --arch mlp -e 2 --pairs-per-epoch 512 -o m.model < "$D/small.sym"
+	[ -z "$output" ]
+	[[ "${stderr_lines[0]}" =~ ^epoch\ 1/2:\ loss\ [0-9.]+,\ [0-9]+\ pairs/s$ ]]
+	[[ "${stderr_lines[1]}" =~ ^epoch\ 2/2: ]]
+	[ "$(head -c 8 m.model | od -An -c | tr -s ' ')" = " 223 S Y M M O D \n" ]
+	run -0 sym-info m.model
+	[ "${lines[0]}" = "kind: model" ]
+	[[ "$output" == *$'\narch: flatten,dense:128,relu\n'* ]]
+	[[ "$output" == *$'\nloss: contrastive\n'* ]]
+	[[ "$output" == *$'\ninput: 1x28x28 u8\n'* ]]
+	[[ "$output" == *$'\nembedding dim: 128\n'* ]]
+	[[ "$output" == *$'\nparameters: 100480\n'* ]]
+	[[ "$output" == *$'\nmeta: source=fashion '* ]]
+	[[ "$output" == *$'\nmeta: seed=1\nmeta: epochs=2\n'* ]]
+	[[ "$output" == *$'\nmeta: lr=0.001\n'* ]]
+	id=$(sed -n 's/^model-id: //p' <<< "$output")
+	[ "$id" = "$(tail -c 4 m.model | od -An -tx4 | tr -d ' ')" ]
+	sym-embed -m m.model < "$D/val.sym" > e.sym
+	run -0 sym-info e.sym
+	[[ "$output" == *"kind: embeddings"* ]]
+	[[ "$output" == *"meta: model-id=$id"* ]]
+	run -0 sym-train -q --arch mlp -e 1 --pairs-per-epoch 64 -o q.model < "$D/small.sym"
+	[ -z "$output" ]
+}
+
+@test "sym-train: pairs input, --val report, best epoch kept" {
+	run -0 --separate-stderr sym-train --arch mlp -e 3 --val "$D/valpairs.sym" -o m.model < "$D/valpairs.sym"
+	[[ "${stderr_lines[0]}" =~ ^epoch\ 1/3:\ loss\ [0-9.]+,\ [0-9]+\ pairs/s,\ val\ loss\ [0-9.]+\ acc\ [0-9.]+\ auc\ [0-9.]+$ ]]
+	[[ "${stderr_lines[3]}" =~ ^best\ epoch\ [1-3]:\ val\ score\ [0-9.]+$ ]]
+	# labelled validation images add N-way 1-shot accuracy
+	run -0 --separate-stderr sym-train --arch mlp -e 1 --pairs-per-epoch 256 --val "$D/val.sym" --val-way 4 --val-episodes 20 -o m.model < "$D/small.sym"
+	[[ "${stderr_lines[0]}" =~ acc\ [0-9.]+\ auc\ [0-9.]+\ 4-way\ 1-shot\ [0-9.]+$ ]]
+	run -1 --separate-stderr sym-train --arch mlp -e 1 --val-way 6 --val "$D/val.sym" -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: $D/val.sym: --val-way 6 needs 6 classes with 2 images, found 5" ]
+}
+
+@test "sym-train: losses and options that change the model all run" {
+	for a in "--loss bce" "--loss concat --unshared" "--loss proto --way 3 --shot 2 --query 2 --episodes 5" \
+	    "--optimizer sgd --momentum 0.5 --schedule step --weight-decay 0.001" \
+	    "--augment --rotate-classes --same-group-negatives 0.5"; do
+		run -0 sym-train -q --arch mlp -e 1 --pairs-per-epoch 256 $a -o m.model < "$D/small.sym"
+		[ -s m.model ]
+		rm m.model
+	done
+	run -1 --separate-stderr sym-train --rotate-classes -o m.model < "$D/valpairs.sym"
+	[ "$stderr" = "sym-train: stdin: --rotate-classes needs labelled images, got pairs" ]
+}
+
+@test "sym-train: same seed, same bytes; another seed, other bytes" {
+	opts="-q -t 1 --arch mlp -e 2 --pairs-per-epoch 1000 --augment --val $D/val.sym"
+	sym-train $opts -s 7 -o a.model < "$D/small.sym"
+	sym-train $opts -s 7 -o b.model < "$D/small.sym"
+	sym-train $opts -s 8 -o c.model < "$D/small.sym"
+	cmp a.model b.model
+	! cmp -s a.model c.model
+	# the same for a pairs stream, whose order is shuffled per epoch
+	sym-train -q -t 1 --arch mlp -e 2 -s 3 -o p1.model < "$D/valpairs.sym"
+	sym-train -q -t 1 --arch mlp -e 2 -s 3 -o p2.model < "$D/valpairs.sym"
+	cmp p1.model p2.model
+}
+
+@test "sym-train: -o into a missing folder fails up front, leaving nothing" {
+	run -1 --separate-stderr sym-train -o nodir/m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: nodir/m.model: No such file or directory" ]
+	[ -z "$output" ]
+	[ -z "$(ls -A)" ]
+}
+
+@test "sym-train: a failing write reports it and keeps the old model" {
+	run -1 --separate-stderr sym-train -q --arch mlp -e 1 --pairs-per-epoch 64 -o /dev/full < "$D/small.sym"
+	[ "$stderr" = "sym-train: /dev/full: write error: No space left on device" ]
+	sym-train -q --arch mlp -e 1 --pairs-per-epoch 64 -s 1 -o m.model < "$D/small.sym"
+	cp m.model old.model
+	# a 100 KB file size limit makes the write of a 400 KB model fail
+	run -1 --separate-stderr bash -c "ulimit -f 100; trap '' XFSZ; exec sym-train -q --arch mlp -e 1 --pairs-per-epoch 64 -s 2 -o m.model < $D/small.sym"
+	[ "$stderr" = "sym-train: m.model: write error: File too large" ]
+	cmp m.model old.model
+	[ "$(ls -A)" = "m.model
+old.model" ]
+}
+
+@test "sym-train: a nan or inf loss stops training, keeping the checkpoint" {
+	run -1 --separate-stderr sym-train -q -t 1 --checkpoint c.ckpt -e 3 --optimizer sgd --arch flatten,dense:16 --margin 1000000 --lr 1 --schedule const --pairs-per-epoch 1000 -o m.model < "$D/small.sym"
+	[[ "$stderr" =~ ^sym-train:\ loss\ is\ (nan|inf)\ at\ epoch\ [23]\ step\ [0-9]+\;\ last\ good\ checkpoint\ kept\ in\ c.ckpt$ ]]
+	[ -s c.ckpt ]
+	[ ! -e m.model ]
+}
+
+@test "sym-train: SIGINT writes a checkpoint; resuming gives the same bytes" {
+	opts="-t 1 --arch mlp -e 8 --pairs-per-epoch 40000 --val $D/valpairs.sym"
+	sym-train -q $opts -o full.model < "$D/small.sym"
+	sym-train $opts -o m.model < "$D/small.sym" 2> err &
+	pid=$!
+	sleep 1
+	kill -INT $pid
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" = 1 ]
+	run grep '^sym-train: interrupted' err
+	[[ "$output" =~ ^sym-train:\ interrupted\ at\ epoch\ [1-8]\ step\ [0-9]+\;\ checkpoint\ written\ to\ m.model.ckpt\ \(continue\ with\ --resume\ m.model.ckpt\)$ ]]
+	[ ! -e m.model ]
+	[ "$(ls -A)" = "err
+full.model
+m.model.ckpt" ]
+	run -0 sym-train -q $opts --resume m.model.ckpt -o m.model < "$D/small.sym"
+	cmp m.model full.model
+	# a checkpoint only continues the run it came from
+	run -1 --separate-stderr sym-train -q $opts --lr 0.01 --resume m.model.ckpt -o x.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: m.model.ckpt: checkpoint has lr 0.001, this run 0.01" ]
+	run -1 --separate-stderr sym-train -q --resume full.model -o x.model < "$D/small.sym"
+	[[ "$stderr" == "sym-train: full.model: "* ]]
+}
+
+@test "sym-train: --checkpoint is written every epoch and resumes" {
+	sym-train -q -t 1 --arch mlp -e 2 --pairs-per-epoch 500 --checkpoint c.ckpt -o a.model < "$D/small.sym"
+	run -0 sym-info c.ckpt
+	[ "${lines[0]}" = "kind: checkpoint" ]
+	[[ "$output" == *$'\ncheckpoint epoch: 2\ncheckpoint step: 0\n'* ]]
+	# a resumed run at the end of its epochs just writes the model
+	sym-train -q -t 1 --arch mlp -e 2 --pairs-per-epoch 500 --resume c.ckpt -o r.model < "$D/small.sym"
+	cmp a.model r.model
+}
+
+# ---- learning on Fashion-MNIST (the slow tests) ----
+
+@test "sym-train: mlp contrastive reaches 85% pair accuracy on held-out pairs" {
+	sym-load -q fashion --classes 0-4 > train.sym
+	sym-load -q fashion --classes 0-4 --set test | sym-pairs -q -n 4000 -s 3 > test.sym
+	sym-train -t 2 -s 1 --arch mlp -e 10 --pairs-per-epoch 40000 --batch 64 --margin 2 --val test.sym -o m.model < train.sym 2> log
+	cat log
+	score=$(best_score log)
+	echo "score $score"
+	awk -v s="$score" 'BEGIN { exit !(s >= 0.85) }'
+}
+
+@test "sym-train: conv4 beats mlp on pairs of the unseen classes 5-9" {
+	sym-load -q fashion --classes 0-4 --per-class 1000 > train.sym
+	sym-load -q fashion --classes 5-9 --set test --per-class 200 | sym-pairs -q -n 2000 > unseen.sym
+	auc() { sed -n 's/.* auc \([0-9.]*\).*/\1/p' "$1" | sort -n | tail -1; }
+	sym-train -t 2 --arch mlp -e 3 --pairs-per-epoch 2000 --val unseen.sym -o mlp.model < train.sym 2> mlp.log
+	sym-train -t 2 --arch conv4 -e 3 --pairs-per-epoch 2000 --val unseen.sym -o conv4.model < train.sym 2> conv4.log
+	cat mlp.log conv4.log
+	m=$(auc mlp.log) c=$(auc conv4.log)
+	echo "auc: mlp $m conv4 $c"
+	awk -v m="$m" -v c="$c" 'BEGIN { exit !(c >= m + 0.08) }'
+}
+
+@test "sym-train: mlp with unshared towers and the concat head trains" {
+	# A linear head on [e1 e2] scores f(a) + g(b), which cannot tell
+	# same from different: this checks that it runs, not that it learns.
+	sym-load -q fashion --classes 0-4 --per-class 500 > train.sym
+	run -0 --separate-stderr sym-train -t 2 --arch mlp --unshared --loss concat -e 3 --val "$D/valpairs.sym" -o m.model < train.sym
+	[[ "${stderr_lines[2]}" =~ ^epoch\ 3/3:\ loss\ 0\.[0-9]+,.*\ auc\ [0-9.]+$ ]]
+	run -0 sym-embed -m m.model < "$D/val.sym"
+	run -0 sym-info <(sym-embed -m m.model < "$D/val.sym")
+	[[ "$output" == *"meta: loss=concat"* ]]
+	[[ "$output" == *"meta: head="* ]]
+}
+
+@test "sym-train: proto beats chance on 5-way 1-shot episodes of classes 5-9" {
+	sym-load -q fashion --classes 0-4 --per-class 1000 > train.sym
+	sym-load -q fashion --classes 5-9 --set test --per-class 200 > unseen.sym
+	sym-train -t 2 --arch conv4 --loss proto -e 3 --episodes 50 --val unseen.sym -o m.model < train.sym 2> log
+	cat log
+	score=$(best_score log)
+	# chance is 0.2
+	awk -v s="$score" 'BEGIN { exit !(s >= 0.4) }'
+}

@@ -1,0 +1,325 @@
+/*
+ * test_match: nearest-class search against brute force (exact answers,
+ * top-K order, blocked equals unblocked, threads), class means, episodes
+ * determinism, ROC AUC, EER and thresholds on toy scores, and the PNG,
+ * font and sheet helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+#include "unit.h"
+
+/* The K best distinct labels by brute force, in double; ties to the
+ * lower row, like sym_knn. */
+static void
+brute(uint32_t *ol, float *oc, const float *q, const float *s,
+    const uint32_t *lab, size_t ns, int D, int K)
+{
+	double *best = malloc(ns * sizeof *best);
+	size_t j, r;
+	int k, i;
+
+	for (j = 0; j < ns; j++) {
+		double d = 0;
+
+		for (k = 0; k < D; k++)
+			d += ((double)q[k] - s[j * D + k]) *
+			    ((double)q[k] - s[j * D + k]);
+		best[j] = d;
+	}
+	for (i = 0; i < K; i++) {
+		ol[i] = SYM_NOLABEL;
+		oc[i] = INFINITY;
+	}
+	for (i = 0; i < K; i++) {
+		size_t bj = ns;
+
+		for (j = 0; j < ns; j++) {
+			uint32_t l = lab ? lab[j] : (uint32_t)j;
+			int taken = 0;
+
+			for (r = 0; r < (size_t)i; r++)
+				taken |= ol[r] == l;
+			if (!taken && (bj == ns || best[j] < best[bj]))
+				bj = j;
+		}
+		if (bj == ns)
+			break;
+		ol[i] = lab ? lab[bj] : (uint32_t)bj;
+		oc[i] = (float)best[bj];
+	}
+	free(best);
+}
+
+static void
+test_small(void)
+{
+	/* support rows 0..4 in 2-D, labels a=0 a=0 b=1 c=2 b=1 */
+	static const float s[] = { 0, 0, 0, 1, 5, 5, 10, 0, 4, 6 };
+	static const uint32_t lab[] = { 0, 0, 1, 2, 1 };
+	static const float q[] = { 0.1f, 0.9f, 4, 5.5f, 9, 1 };
+	float sn[5], oc[9];
+	uint32_t ol[9];
+	struct sym_knn_opts o = { 1, SYM_METRIC_L2, 0, NULL, 0, 0, 1 };
+
+	sym_sqnorms(sn, s, 5, 2);
+	CHECK(sn[2] == 50 && sn[4] == 52);
+	/* plain nearest rows */
+	sym_knn(ol, oc, q, 3, s, sn, NULL, 5, 2, &o);
+	CHECK(ol[0] == 1 && ol[1] == 4 && ol[2] == 3);
+	CHECK_NEAR(oc[0], 0.02, 1e-5);
+	CHECK_NEAR(oc[1], 0.25, 1e-5);
+	CHECK_NEAR(oc[2], 2.0, 1e-5);
+	/* the 3 best classes, best first: query 1 (4, 5.5) is b (4, 6)
+	 * at 0.25, then c (10, 0) at 66.25, then a (0, 1) at 36.25: a
+	 * before c */
+	o.K = 3;
+	sym_knn(ol, oc, q, 3, s, sn, lab, 5, 2, &o);
+	CHECK(ol[0] == 0 && ol[1] == 1 && ol[2] == 2);
+	CHECK(ol[3] == 1 && ol[4] == 0 && ol[5] == 2);
+	CHECK_NEAR(oc[4], 36.25, 1e-4);
+	CHECK_NEAR(oc[5], 66.25, 1e-4);
+	CHECK(ol[6] == 2 && ol[7] == 1 && ol[8] == 0);
+	CHECK(oc[6] <= oc[7] && oc[7] <= oc[8]);
+	/* more slots than classes: the rest stay empty */
+	o.K = 3;
+	sym_knn(ol, oc, q, 1, s, sn, (const uint32_t[]){ 0, 0, 0, 1, 1 }, 5,
+	    2, &o);
+	CHECK(ol[0] == 0 && ol[1] == 1 && ol[2] == SYM_NOLABEL);
+	CHECK(isinf(oc[2]));
+	/* ties go to the lower row: (5, 0) is 5 from rows 0, 2 and 3 */
+	o.K = 1;
+	sym_knn(ol, oc, (const float[]){ 5, 0 }, 1, s, sn, NULL, 5, 2, &o);
+	CHECK(ol[0] == 0);
+}
+
+/* Integer vectors make every distance exact, so any blocking and any
+ * thread split must give identical answers, equal to brute force. */
+static void
+test_blocked(void)
+{
+	enum { NS = 1001, NQ = 77, D = 5, K = 4 };
+	float *s = malloc(NS * D * sizeof *s), q[NQ * D], sn[NS];
+	float c1[NQ * K], c2[NQ * K], c3[NQ * K], bc[K];
+	uint32_t lab[NS], l1[NQ * K], l2[NQ * K], l3[NQ * K], bl[K];
+	struct sym_knn_opts o = { K, SYM_METRIC_L2, 0, NULL, NQ, NS, 1 };
+	struct sym_rng rng;
+	size_t i;
+	int same = 1, ok = 1, r;
+
+	sym_rng_seed(&rng, 42);
+	for (i = 0; i < NS * D; i++)
+		s[i] = (float)sym_rng_below(&rng, 7) - 3;
+	for (i = 0; i < NQ * D; i++)
+		q[i] = (float)sym_rng_below(&rng, 7) - 3;
+	for (i = 0; i < NS; i++)
+		lab[i] = (uint32_t)(i % 37);
+	sym_sqnorms(sn, s, NS, D);
+	sym_knn(l1, c1, q, NQ, s, sn, lab, NS, D, &o);
+	o.qblock = 7;
+	o.sblock = 13;
+	sym_knn(l2, c2, q, NQ, s, sn, lab, NS, D, &o);
+	o.nthreads = 3;
+	o.qblock = 5;
+	sym_knn(l3, c3, q, NQ, s, sn, lab, NS, D, &o);
+	for (i = 0; i < NQ * K; i++)
+		same &= l1[i] == l2[i] && c1[i] == c2[i] && l1[i] == l3[i] &&
+		    c1[i] == c3[i];
+	CHECK(same);
+	for (i = 0; i < NQ; i++) {
+		brute(bl, bc, q + i * D, s, lab, NS, D, K);
+		for (r = 0; r < K; r++)
+			ok &= bl[r] == l1[i * K + r] && bc[r] == c1[i * K + r];
+	}
+	CHECK(ok);
+	/* plain k-NN of rows, too */
+	o.nthreads = 2;
+	sym_knn(l1, c1, q, NQ, s, sn, NULL, NS, D, &o);
+	ok = 1;
+	for (i = 0; i < NQ; i++) {
+		brute(bl, bc, q + i * D, s, NULL, NS, D, K);
+		for (r = 0; r < K; r++)
+			ok &= bl[r] == l1[i * K + r] && bc[r] == c1[i * K + r];
+	}
+	CHECK(ok);
+	free(s);
+}
+
+/* bce head: the search ranks by sym_pair_similarity */
+static void
+test_head(void)
+{
+	static const float s[] = { 0, 0, 1, 1, 3, 3 };
+	static const float hp[] = { -1, -2, 0.5f };
+	static const float q[] = { 2.9f, 3.2f };
+	struct sym_knn_opts o = { 3, SYM_METRIC_HEAD, SYM_LOSS_BCE, hp, 0, 0,
+	    1 };
+	uint32_t ol[3];
+	float oc[3];
+
+	sym_knn(ol, oc, q, 1, s, NULL, NULL, 3, 2, &o);
+	CHECK(ol[0] == 2 && ol[1] == 1 && ol[2] == 0);
+	CHECK_NEAR(1 - oc[0], sym_pair_similarity(SYM_LOSS_BCE, hp, 0, q,
+	    s + 4, 2), 1e-6);
+}
+
+static void
+test_means(void)
+{
+	static const float x[] = { 1, 2, 3, 4, 10, 10, 7, 7 };
+	static const uint32_t lab[] = { 0, 0, 2, SYM_NOLABEL };
+	float m[6];
+	uint64_t cnt[3];
+
+	sym_class_means(m, cnt, x, lab, 4, 3, 2);
+	CHECK(cnt[0] == 2 && cnt[1] == 0 && cnt[2] == 1);
+	CHECK(m[0] == 2 && m[1] == 3 && m[2] == 0 && m[4] == 10);
+}
+
+static void
+test_episodes(void)
+{
+	enum { NC = 12, PER = 8, D = 3 };
+	float x[NC * PER * D];
+	uint32_t lab[NC * PER];
+	char *names[NC], buf[NC][16];
+	double m1, c1, m2, c2, a1[50], a2[50];
+	struct sym_scorer sc = { 0, 1, NULL };
+	struct sym_episode_opts eo = { 5, 1, 3, 1, 0, 9 };
+	struct sym_rng rng;
+	int i, k, same = 1;
+
+	sym_rng_seed(&rng, 3);
+	for (i = 0; i < NC * PER; i++) {
+		lab[i] = (uint32_t)(i / PER);
+		for (k = 0; k < D; k++)
+			x[i * D + k] = (float)(lab[i] * (k == 0) +
+			    sym_rng_normal(&rng) * 0.8);
+	}
+	for (i = 0; i < NC; i++) {
+		snprintf(buf[i], sizeof buf[i], "g%d/c%d", i % 2, i);
+		names[i] = buf[i];
+	}
+	CHECK(sym_episodes(&m1, &c1, a1, 50, x, lab, NC * PER, NC, names, D,
+	    &sc, &eo) == 0);
+	CHECK(sym_episodes(&m2, &c2, a2, 50, x, lab, NC * PER, NC, names, D,
+	    &sc, &eo) == 0);
+	for (i = 0; i < 50; i++)
+		same &= a1[i] == a2[i];
+	CHECK(same && m1 == m2 && c1 == c2);
+	CHECK(m1 > 0.2 && m1 < 1 && c1 > 0);
+	eo.within_group = 1;
+	eo.way = 6;
+	CHECK(sym_episodes(&m1, &c1, NULL, 10, x, lab, NC * PER, NC, names,
+	    D, &sc, &eo) == 0);
+	eo.way = 7;
+	CHECK(sym_episodes(&m1, &c1, NULL, 10, x, lab, NC * PER, NC, names,
+	    D, &sc, &eo) < 0);
+	eo.within_group = 0;
+	eo.queries = PER;
+	CHECK(sym_episodes(&m1, &c1, NULL, 10, x, lab, NC * PER, NC, names,
+	    D, &sc, &eo) < 0);
+}
+
+static void
+test_verify(void)
+{
+	/* positives 0.9 0.6 0.4, negatives 0.7 0.3 0.2 */
+	static const float s[] = { 0.9f, 0.7f, 0.6f, 0.4f, 0.3f, 0.2f };
+	static const uint8_t y[] = { 1, 0, 1, 1, 0, 0 };
+	static const float sep[] = { 0.9f, 0.8f, 0.1f, 0.2f };
+	static const uint8_t ysep[] = { 1, 1, 0, 0 };
+	static const float tie[] = { 0.5f, 0.5f, 0.5f, 0.5f };
+	double auc, eer, thr, acc;
+	float *rs;
+	uint8_t *ry;
+	struct sym_rng rng;
+	int i;
+
+	CHECK(sym_roc_auc(&auc, sep, ysep, 4) == 0 && auc == 1.0);
+	CHECK(sym_eer(&eer, &thr, sep, ysep, 4) == 0 && eer == 0);
+	CHECK(sym_best_threshold(&thr, &acc, sep, ysep, 4) == 0);
+	CHECK(acc == 1.0 && thr > 0.2f && thr <= 0.8f);
+	CHECK(sym_roc_auc(&auc, s, y, 6) == 0);
+	CHECK_NEAR(auc, 7.0 / 9.0, 1e-12);
+	CHECK(sym_eer(&eer, &thr, s, y, 6) == 0);
+	CHECK_NEAR(eer, 1.0 / 3.0, 1e-12);
+	CHECK(sym_best_threshold(&thr, &acc, s, y, 6) == 0);
+	CHECK_NEAR(acc, 5.0 / 6.0, 1e-12);
+	CHECK(thr == 0.4f);
+	CHECK_NEAR(sym_threshold_accuracy(0.5f, s, y, 6), 4.0 / 6.0, 1e-12);
+	/* ties count half */
+	CHECK(sym_roc_auc(&auc, tie, ysep, 4) == 0 && auc == 0.5);
+	/* one kind only is an error */
+	CHECK(sym_roc_auc(&auc, sep, (const uint8_t[]){ 1, 1, 1, 1 }, 4) < 0);
+	CHECK(strstr(sym_strerror(), "both") != NULL);
+	/* random scores: about 0.5 */
+	rs = malloc(20000 * sizeof *rs);
+	ry = malloc(20000);
+	sym_rng_seed(&rng, 5);
+	for (i = 0; i < 20000; i++) {
+		rs[i] = (float)sym_rng_uniform(&rng);
+		ry[i] = (uint8_t)sym_rng_below(&rng, 2);
+	}
+	CHECK(sym_roc_auc(&auc, rs, ry, 20000) == 0);
+	CHECK_NEAR(auc, 0.5, 0.02);
+	CHECK(sym_eer(&eer, &thr, rs, ry, 20000) == 0);
+	CHECK_NEAR(eer, 0.5, 0.02);
+	free(rs);
+	free(ry);
+}
+
+static void
+test_sheet(void)
+{
+	static const uint8_t red[3] = { 255, 0, 0 };
+	const uint8_t *g = sym_font_glyph('A');
+	struct sym_sheet sh;
+	unsigned char buf[33];
+	FILE *f;
+	int i, ink = 0;
+
+	CHECK(g[0] == 0x0e && g[3] == 0x1f);
+	CHECK(sym_font_glyph(200) == sym_font_glyph('?'));
+	CHECK(sym_sheet_new(&sh, 0, 5) < 0);
+	CHECK(sym_sheet_new(&sh, 30, 20) == 0);
+	CHECK(sh.rgb[0] == 255 && sh.rgb[30 * 20 * 3 - 1] == 255);
+	/* "AB" is 11 pixels wide at scale 1 */
+	CHECK(sym_sheet_text(&sh, 1, 1, "AB", 1, red) == 11);
+	for (i = 0; i < 30 * 20; i++)
+		ink += sh.rgb[3 * i + 1] == 0;
+	CHECK(ink > 10);
+	/* too long: the tail after '~' */
+	CHECK(sym_sheet_text_fit(&sh, 0, 10, "abcdefgh", 17, red) == 17);
+	sym_sheet_frame(&sh, 0, 0, 30, 20, 1, red);
+	CHECK(sh.rgb[0] == 255 && sh.rgb[1] == 0);
+	sym_sheet_image(&sh, 2, 2, (const uint8_t[]){ 255, 0, 0, 255 }, 1, 2,
+	    2, 2);
+	CHECK(sh.rgb[(2 * 30 + 2) * 3] == 0 && sh.rgb[(2 * 30 + 4) * 3] ==
+	    255);
+	f = tmpfile();
+	CHECK(f && sym_png_write_rgb(f, "tmp", sh.rgb, 30, 20) == 0);
+	rewind(f);
+	CHECK(fread(buf, 1, 33, f) == 33);
+	CHECK(memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0);
+	CHECK(memcmp(buf + 12, "IHDR", 4) == 0);
+	CHECK(sym_get_u32(buf + 16) == 0x1e000000u);	/* 30 big-endian */
+	CHECK(buf[24] == 8 && buf[25] == 2);	/* 8 bit, RGB */
+	fclose(f);
+	sym_sheet_free(&sh);
+	sym_sheet_free(NULL);
+}
+
+int
+main(void)
+{
+	test_small();
+	test_blocked();
+	test_head();
+	test_means();
+	test_episodes();
+	test_verify();
+	test_sheet();
+	return UNIT_END();
+}
