@@ -13,8 +13,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: sym-embed [-qV] -m model [-b batch] [-t threads] "
-	    "< images > embeddings\n");
+	fprintf(f, "usage: sym-embed [-qV] -m model | --raw [-b batch] "
+	    "[-t threads] < images > embeddings\n");
 }
 
 static void
@@ -23,6 +23,8 @@ help(void)
 	usage(stdout);
 	printf("  -m, --model FILE     trained model from sym-train "
 	    "(required)\n"
+	    "      --raw            no model: the embedding is pixel / 255\n"
+	    "                       (the raw-pixel baseline)\n"
 	    "  -b, --batch N        images per forward pass [256]\n"
 	    "  -t, --threads N      BLAS threads [2]\n"
 	    "  -q, --quiet          no messages but errors\n"
@@ -33,6 +35,7 @@ help(void)
 
 static const struct option longopts[] = {
 	{ "model", required_argument, NULL, 'm' },
+	{ "raw", no_argument, NULL, 'r' },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -46,7 +49,7 @@ int
 main(int argc, char **argv)
 {
 	const char *model = NULL;
-	int batch = 256, threads = 2, verbose = 0, ch;
+	int batch = 256, threads = 2, verbose = 0, raw = 0, ch;
 	struct sym_model *m;
 	struct sym_reader *r;
 
@@ -64,6 +67,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'm':
 			model = optarg;
+			break;
+		case 'r':
+			raw = 1;
 			break;
 		case 'b':
 			batch = (int)sym_parse_long(optarg, 1, 65536,
@@ -94,15 +100,16 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!model) {
-		sym_warn("-m MODEL is required");
+	if (!model == !raw) {
+		sym_warn(raw ? "-m MODEL and --raw exclude each other" :
+		    "-m MODEL is required");
 		usage(stderr);
 		return 2;
 	}
 	sym_blas_threads(threads);
 
 	/* read: the model, then the stream's header */
-	m = sym_model_eload(model);
+	m = raw ? NULL : sym_model_eload(model);
 	r = sym_ereader_open(stdin, "stdin");
 
 	/* compute and write, a batch at a time */

@@ -90,6 +90,7 @@ struct eout {
 	uint64_t items_before, pairs_before;	/* announced, earlier segs */
 	/* the pending batch */
 	int B, n;
+	size_t D;		/* embedding length */
 	float *x;
 	uint32_t *labels;
 };
@@ -98,11 +99,12 @@ static void
 flush_batch(struct eout *o)
 {
 	const float *e;
-	size_t D = (size_t)o->m->dim;
+	size_t D = o->D;
 
 	if (o->n == 0)
 		return;
-	e = sym_model_forward(o->m, 0, o->x, o->n);
+	/* raw mode: the scaled pixels are the embedding */
+	e = o->m ? sym_model_forward(o->m, 0, o->x, o->n) : o->x;
 	for (int i = 0; i < o->n; i++)
 		sym_ewrite_item(o->w, o->labels[i], e + i * D);
 	o->n = 0;
@@ -127,14 +129,21 @@ begin_out(struct eout *o)
 	h.dtype = SYM_F32;
 	h.c = 1;
 	h.h = 1;
-	h.w = (uint32_t)o->m->dim;
+	h.w = (uint32_t)o->D;
 	/* the merged header sums announced counts over segments */
 	h.nitems = ni == SYM_COUNT_UNKNOWN ? ni : ni - o->items_before;
 	h.npairs = h.kind != SYM_PAIRS ? 0 : np == SYM_COUNT_UNKNOWN ? np :
 	    np - o->pairs_before;
 	o->items_before = ni;
 	o->pairs_before = np;
-	sym_model_stamp(o->m, o->model_name, &h);
+	if (o->m) {
+		sym_model_stamp(o->m, o->model_name, &h);
+	} else {
+		/* raw pixels: a "model" of its own, so sym-match refuses
+		 * to mix these with learned embeddings */
+		sym_header_set_meta(&h, "model", "raw");
+		sym_header_set_meta(&h, "model-id", "raw");
+	}
 	o->w = sym_ewriter_new(o->f, o->name, &h);
 	sym_header_free(&h);
 }
@@ -156,7 +165,7 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 	if (ih->dtype != SYM_U8)
 		sym_die("%s: expected u8 items, got %s", inname,
 		    sym_dtype_name(ih->dtype));
-	if (sym_model_check_shape(m, model_name, inname, ih->c, ih->h,
+	if (m && sym_model_check_shape(m, model_name, inname, ih->c, ih->h,
 	    ih->w) < 0)
 		sym_die("%s", sym_strerror());
 	memset(&o, 0, sizeof(o));
@@ -166,7 +175,8 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 	o.f = out;
 	o.name = outname;
 	o.B = batch;
-	isz = (size_t)m->c * m->h * m->w;
+	isz = (size_t)ih->c * ih->h * ih->w;
+	o.D = m ? (size_t)m->dim : isz;
 	o.x = sym_emalloc((size_t)batch * isz * sizeof(float));
 	o.labels = sym_emalloc((size_t)batch * sizeof(uint32_t));
 	begin_out(&o);
@@ -185,7 +195,13 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 			    rec.same);
 			continue;
 		}
-		sym_model_normalize(m, o.x + (size_t)o.n * isz, rec.u8, isz);
+		if (m) {
+			sym_model_normalize(m, o.x + (size_t)o.n * isz, rec.u8,
+			    isz);
+		} else {
+			for (size_t i = 0; i < isz; i++)
+				o.x[(size_t)o.n * isz + i] = rec.u8[i] / 255.0f;
+		}
 		o.labels[o.n++] = rec.label;
 		if (o.n == o.B)
 			flush_batch(&o);

@@ -121,7 +121,9 @@ void sym_model_stamp(const struct sym_model *m, const char *name,
     struct sym_header *h);
 /* sym-embed: read u8 images or pairs from r, write embeddings to out in
  * batches of `batch`, flushing each so output starts before input ends.
- * Dies on error (messages name the streams). */
+ * m NULL embeds raw pixels (pixel / 255, model-id "raw"), the baseline
+ * every learned metric must beat. Dies on error (messages name the
+ * streams). */
 void sym_embed_stream(struct sym_model *m, const char *model_name,
     struct sym_reader *r, const char *inname, FILE *out,
     const char *outname, int batch);
@@ -149,6 +151,7 @@ struct sym_train_opts {
 	long episodes;		/* per epoch */
 	int val_way;
 	int val_episodes;
+	int val_within_group;	/* validation episodes from one group */
 	const char *out;	/* -o */
 	const char *checkpoint;	/* written every epoch and on a signal */
 	const char *resume;	/* checkpoint to continue, or NULL */
