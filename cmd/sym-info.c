@@ -114,10 +114,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help();
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		case 'V':
 			puts("sym-info " SYM_VERSION);
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		default:
 			usage(stderr);
 			return 2;

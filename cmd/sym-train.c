@@ -23,8 +23,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sym-train [-qV] -o model [-a arch] [-l loss] "
-	    "[-e epochs] [-b batch] [-s seed] [-t threads] [options] "
-	    "< stream\n");
+	    "[-e epochs] [-b batch]\n"
+	    "                 [-s seed] [-t threads] [options] < stream\n");
 }
 
 static void
@@ -46,9 +46,9 @@ help(void)
 "      --schedule NAME          const, step or cosine [cosine]\n"
 "  -s, --seed N                 random seed [1]\n"
 "  -t, --threads N              BLAS threads [2]\n"
-"      --augment                random affine distortion of each image\n"
-"      --rotate-classes         rotations by 90, 180, 270 are new classes\n"
-"      --unshared               each side of a pair has its own tower\n"
+"      --augment                random affine distortion of each image [off]\n"
+"      --rotate-classes         90, 180, 270 degree turns are new classes [off]\n"
+"      --unshared               each side of a pair has its own tower [off]\n"
 "      --pairs-per-epoch N      pairs drawn from labelled images [10000]\n"
 "      --same-group-negatives F share of negatives from one group [0]\n"
 "      --way N                  proto: classes per episode [5]\n"
@@ -58,6 +58,7 @@ help(void)
 "      --val FILE               validation images or pairs [none]\n"
 "      --val-way N              validation N-way 1-shot classes [5]\n"
 "      --val-episodes N         validation episodes [200]\n"
+"      --val-within-group       validation episodes within one group [off]\n"
 "      --checkpoint FILE        checkpoint written every epoch [none]\n"
 "      --resume FILE            continue from a checkpoint [none]\n"
 "      --max-memory MB          refuse input needing more [4096]\n"
@@ -70,7 +71,8 @@ help(void)
 enum {
 	O_MARGIN = 256, O_LR, O_OPTIMIZER, O_MOMENTUM, O_WD, O_SCHEDULE,
 	O_AUGMENT, O_ROTATE, O_UNSHARED, O_PPE, O_SGN, O_WAY, O_SHOT,
-	O_QUERY, O_EPISODES, O_VAL, O_VALWAY, O_VALEP, O_CKPT, O_RESUME,
+	O_QUERY, O_EPISODES, O_VAL, O_VALWAY, O_VALEP, O_VALGROUP, O_CKPT,
+	O_RESUME,
 	O_MAXMEM, O_VERBOSE
 };
 
@@ -100,6 +102,7 @@ static const struct option longopts[] = {
 	{ "val", required_argument, NULL, O_VAL },
 	{ "val-way", required_argument, NULL, O_VALWAY },
 	{ "val-episodes", required_argument, NULL, O_VALEP },
+	{ "val-within-group", no_argument, NULL, O_VALGROUP },
 	{ "checkpoint", required_argument, NULL, O_CKPT },
 	{ "resume", required_argument, NULL, O_RESUME },
 	{ "max-memory", required_argument, NULL, O_MAXMEM },
@@ -280,6 +283,9 @@ main(int argc, char **argv)
 		case O_VALEP:
 			o.val_episodes = (int)sym_parse_long(optarg, 1,
 			    1000000, "--val-episodes");
+			break;
+		case O_VALGROUP:
+			o.val_within_group = 1;
 			break;
 		case O_CKPT:
 			o.checkpoint = optarg;

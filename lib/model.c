@@ -3,6 +3,7 @@
  * memory, checks magic, version, length and checksum, and only then
  * builds the model. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -544,6 +545,58 @@ walk(struct cur *c)
 	return c->trunc ? -1 : 0;
 }
 
+/* Values (parameters plus batch-norm state) of one tower of spec arch
+ * on c x h x w inputs, worked out from the spec alone, so that a header
+ * claiming a small net for an arch of billions of parameters is caught
+ * before sym_net_new allocates them. 0 when the spec does not parse
+ * here (then the engine judges it). */
+static double
+spec_values(const char *arch, double c, double h, double w)
+{
+	const char *p = arch;
+	double n = 0, in = 0;
+	int flat = 0;
+
+	while (*p) {
+		char tok[64];
+		size_t k = strcspn(p, ",");
+		long a = 0, b = 0, pad = 0;
+
+		if (k == 0 || k >= sizeof(tok))
+			return 0;
+		memcpy(tok, p, k);
+		tok[k] = 0;
+		p += k + (p[k] == ',');
+		if (sscanf(tok, "conv:%ld:%ld:%ld", &a, &b, &pad) >= 2) {
+			if (flat || a < 1 || b < 1)
+				return 0;
+			n += a * (c * b * b + 1);
+			c = a;
+			h = h + 2 * pad - b + 1;
+			w = w + 2 * pad - b + 1;
+		} else if (sscanf(tok, "pool:%ld", &a) == 1 && a > 0) {
+			h = floor(h / a);
+			w = floor(w / a);
+		} else if (sscanf(tok, "dense:%ld", &a) == 1 && a > 0) {
+			if (!flat)
+				in = c * h * w;
+			flat = 1;
+			n += a * (in + 1);
+			in = a;
+		} else if (strcmp(tok, "bn") == 0) {
+			n += 4 * (flat ? in : c);	/* gamma, beta, mean, var */
+		} else if (strcmp(tok, "flatten") == 0) {
+			if (!flat)
+				in = c * h * w;
+			flat = 1;
+		} else if (strcmp(tok, "relu") != 0 &&
+		    strcmp(tok, "sigmoid") != 0) {
+			return 0;
+		}
+	}
+	return n;
+}
+
 static struct sym_model *
 bad(struct sym_model *m, const char *name, const char *what)
 {
@@ -632,6 +685,12 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	if (strlen(arch) != alen) {
 		free(arch);
 		return bad(NULL, name, "bad architecture string");
+	}
+	/* the file holds every value, so a net much larger than the file
+	 * cannot be this model (slack for a spec read differently here) */
+	if (spec_values(arch, C, H, W) > 2.0 * (double)(P + S) + 1e6) {
+		free(arch);
+		return bad(NULL, name, "sizes do not match the architecture");
 	}
 	m = sym_model_new(arch, (int)loss, margin, (int)C, (int)H, (int)W,
 	    flags & FLAG_UNSHARED);

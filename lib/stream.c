@@ -48,11 +48,24 @@ sym_header_free(struct sym_header *h)
 	h->nclasses = h->nmeta = 0;
 }
 
+/* Slots allocated for n class names: sym_header_add_class grows the
+ * array when nclasses reaches a power of two, so every class array holds
+ * the next power of two at least. */
+static size_t
+class_slots(uint32_t n)
+{
+	size_t c = 1;
+
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
 void
 sym_header_copy(struct sym_header *dst, const struct sym_header *src)
 {
 	*dst = *src;
-	dst->classes = sym_ecalloc(src->nclasses, sizeof(char *));
+	dst->classes = sym_ecalloc(class_slots(src->nclasses), sizeof(char *));
 	for (uint32_t i = 0; i < src->nclasses; i++)
 		dst->classes[i] = sym_estrdup(src->classes[i]);
 	dst->meta_keys = sym_ecalloc(src->nmeta, sizeof(char *));
@@ -572,7 +585,7 @@ read_header(struct sym_reader *r, struct sym_header *h)
 		return ferror(r->f) ? sym_seterr("%s: read error:", r->name) :
 		    sym_seterr("%s: truncated header", r->name);
 	}
-	h->classes = sym_ecalloc(h->nclasses, sizeof(char *));
+	h->classes = sym_ecalloc(class_slots(h->nclasses), sizeof(char *));
 	h->meta_keys = sym_ecalloc(h->nmeta, sizeof(char *));
 	h->meta_vals = sym_ecalloc(h->nmeta, sizeof(char *));
 	for (uint32_t i = 0; i < h->nclasses; i++) {
@@ -924,6 +937,33 @@ fits(size_t items, size_t pairs, size_t item_bytes, size_t max,
 	return 0;
 }
 
+/* The capacity after cap (first: the first one): double it, but stay
+ * under max bytes given `other` bytes already taken and `per` bytes an
+ * element, so that growing never refuses an input that fits. Returns
+ * cap itself when not one more element fits. */
+static size_t
+grow(size_t cap, size_t first, double per, double other, size_t max)
+{
+	size_t want = cap ? 2 * cap : first;
+	double room;
+
+	if (!max)
+		return want;
+	room = ((double)max - other) / per;
+	if (room < (double)want)
+		want = room > (double)cap ? (size_t)room : cap;
+	return want;
+}
+
+/* The limit is reached while reading a stream that did not say its
+ * size up front, so how much it needs is not known. */
+static int
+over(const struct sym_reader *r, size_t max)
+{
+	return sym_seterr("%s: needs more memory than the limit of %.0f MB "
+	    "(see --max-memory)", r->name, max / 1e6);
+}
+
 int
 sym_dataset_read(struct sym_dataset *d, struct sym_reader *r,
     size_t max_bytes)
@@ -940,9 +980,12 @@ sym_dataset_read(struct sym_dataset *d, struct sym_reader *r,
 	while ((rc = sym_read(r, &rec)) > 0) {
 		if (rec.is_pair) {
 			if (d->npairs == pcap) {
-				pcap = pcap ? 2 * pcap : 1024;
-				if (fits(d->n, pcap, ib, max_bytes, r->name) < 0)
+				pcap = grow(pcap, 1024, 17.0,
+				    (double)d->n * (4.0 + ib), max_bytes);
+				if (pcap == d->npairs) {
+					over(r, max_bytes);
 					goto fail;
+				}
 				d->pa = sym_erealloc(d->pa, pcap * 8);
 				d->pb = sym_erealloc(d->pb, pcap * 8);
 				d->psame = sym_erealloc(d->psame, pcap);
@@ -957,9 +1000,12 @@ sym_dataset_read(struct sym_dataset *d, struct sym_reader *r,
 			/* 1024 items to start, but large items one by one:
 			 * a single item of 64 MB is no reason to ask for
 			 * 1024 times as much */
-			cap = cap ? 2 * cap : ib > (1u << 16) ? 1 : 1024;
-			if (fits(cap, d->npairs, ib, max_bytes, r->name) < 0)
+			cap = grow(cap, ib > (1u << 16) ? 1 : 1024, 4.0 + ib,
+			    d->npairs * 17.0, max_bytes);
+			if (cap == d->n) {
+				over(r, max_bytes);
 				goto fail;
+			}
 			d->labels = sym_erealloc(d->labels, cap * 4);
 			if (r->h.dtype == SYM_F32)
 				d->f32 = sym_erealloc(d->f32, cap * ib);

@@ -83,7 +83,8 @@ SYM_NORETURN void sym_epipe_exit(void);
 
 /* An output file written to "path.XXXXXX" in the same folder and renamed
  * over path only on commit, so a failed or killed write never destroys an
- * existing file. */
+ * existing file. A path that exists and is not a regular file (a device,
+ * a FIFO) is written in place. */
 struct sym_atomic {
 	FILE *f;
 	char *path;

@@ -60,7 +60,6 @@ struct trainer {
 	int nblock;
 	long steps;		/* per epoch */
 	long total;
-	int bsz;		/* items per step (pairs, or episode size) */
 	float *x, *tmp, *e1, *de, *same;
 	uint64_t *ia, *ib;
 	uint32_t *perm;
@@ -261,7 +260,8 @@ setup_val(struct trainer *tr, struct vdata *v, const struct sym_dataset *d,
 		v->episodes = o->val_episodes;
 		v->eidx = sym_emalloc((size_t)v->episodes * v->way * 2 * 8);
 		for (int e = 0; e < v->episodes; e++)
-			if (sym_sample_episode(s, &rng, v->way, 1, 1, 0,
+			if (sym_sample_episode(s, &rng, v->way, 1, 1,
+			    o->val_within_group,
 			    v->eidx + (size_t)e * v->way * 2, NULL) < 0)
 				sym_die("%s: %s", name, sym_strerror());
 		sym_sampler_free(s);
@@ -749,6 +749,9 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 		if (val->hdr.kind != SYM_PAIRS) {
 			meta_int(m, "val-way", o->val_way);
 			meta_int(m, "val-episodes", o->val_episodes);
+			if (o->val_within_group)
+				sym_model_set_meta(m, "val-within-group",
+				    "yes");
 		}
 	}
 }

@@ -266,10 +266,23 @@ int
 sym_atomic_open(struct sym_atomic *a, const char *path)
 {
 	size_t n = strlen(path);
+	struct stat st;
 	int fd;
 
 	memset(a, 0, sizeof(*a));
 	a->path = sym_estrdup(path);
+	/* a device or FIFO (/dev/stdout, /dev/full) cannot be replaced by
+	 * a rename: write it in place */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		a->f = fopen(path, "wb");
+		if (!a->f) {
+			sym_seterr("%s:", path);
+			free(a->path);
+			a->path = NULL;
+			return -1;
+		}
+		return 0;
+	}
 	a->tmp = sym_emalloc(n + 8);
 	memcpy(a->tmp, path, n);
 	memcpy(a->tmp + n, ".XXXXXX", 8);
@@ -300,7 +313,8 @@ sym_atomic_commit(struct sym_atomic *a)
 {
 	int bad;
 
-	bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
+	bad = fflush(a->f) != 0 || ferror(a->f) ||
+	    (a->tmp && fsync(fileno(a->f)) != 0);
 	if (bad)
 		sym_seterr("%s: write error:", a->path);
 	if (fclose(a->f) != 0 && !bad) {
@@ -308,11 +322,11 @@ sym_atomic_commit(struct sym_atomic *a)
 		bad = 1;
 	}
 	a->f = NULL;
-	if (!bad && rename(a->tmp, a->path) != 0) {
+	if (!bad && a->tmp && rename(a->tmp, a->path) != 0) {
 		sym_seterr("%s: rename:", a->path);
 		bad = 1;
 	}
-	if (bad)
+	if (bad && a->tmp)
 		unlink(a->tmp);
 	free(a->tmp);
 	free(a->path);

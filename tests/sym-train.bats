@@ -26,7 +26,8 @@ best_score() {
 
 @test "sym-train: --help, --version, bad option" {
 	run -0 --separate-stderr sym-train --help
-	[[ "${lines[0]}" == "usage: sym-train [-qV] -o model [-a arch] [-l loss] [-e epochs] [-b batch] [-s seed] [-t threads] [options] < stream" ]]
+	[ "${lines[0]}" = "usage: sym-train [-qV] -o model [-a arch] [-l loss] [-e epochs] [-b batch]" ]
+	[ "${lines[1]}" = "                 [-s seed] [-t threads] [options] < stream" ]
 	[[ "$output" == *"--rotate-classes"* ]]
 	[[ "$output" == *"-b, --batch N                pairs per step [128]"* ]]
 	[ -z "$stderr" ]
@@ -128,6 +129,13 @@ three.sym" ]
 	[[ "${stderr_lines[0]}" =~ acc\ [0-9.]+\ auc\ [0-9.]+\ 4-way\ 1-shot\ [0-9.]+$ ]]
 	run -1 --separate-stderr sym-train --arch mlp -e 1 --val-way 6 --val "$D/val.sym" -o m.model < "$D/small.sym"
 	[ "$stderr" = "sym-train: $D/val.sym: --val-way 6 needs 6 classes with 2 images, found 5" ]
+	# episodes within a group: the group of "A/a" is "A"
+	printf 'A/a 1 2 3 4\nA/a 1 2 3 5\nA/b 5 6 7 8\nA/b 5 6 7 9\nB/c 9 9 9 9\nB/c 9 8 9 9\nB/d 0 0 1 1\nB/d 0 1 0 1\n' |
+		mkimages 2 2 > g.sym
+	run -0 --separate-stderr sym-train --arch mlp -e 1 --pairs-per-epoch 8 --val g.sym --val-way 2 --val-episodes 4 --val-within-group -o m.model < g.sym
+	[[ "${stderr_lines[0]}" =~ \ 2-way\ 1-shot\ [0-9.]+$ ]]
+	run -1 --separate-stderr sym-train --arch mlp -e 1 --val g.sym --val-way 3 --val-within-group -o m.model < g.sym
+	[ "$stderr" = "sym-train: g.sym: no group has 3 classes with 2 items each" ]
 }
 
 @test "sym-train: losses and options that change the model all run" {
@@ -222,7 +230,8 @@ m.model.ckpt" ]
 @test "sym-train: mlp contrastive reaches 85% pair accuracy on held-out pairs" {
 	sym-load -q fashion --classes 0-4 > train.sym
 	sym-load -q fashion --classes 0-4 --set test | sym-pairs -q -n 4000 -s 3 > test.sym
-	sym-train -t 2 -s 1 --arch mlp -e 10 --pairs-per-epoch 40000 --batch 64 --margin 2 --val test.sym -o m.model < train.sym 2> log
+	# measured: 0.864 (seeds 2, 3: 0.8645, 0.856)
+	sym-train -t 1 -s 1 --arch mlp -e 10 --pairs-per-epoch 40000 --batch 64 --margin 2 --val test.sym -o m.model < train.sym 2> log
 	cat log
 	score=$(best_score log)
 	echo "score $score"
@@ -238,6 +247,7 @@ m.model.ckpt" ]
 	cat mlp.log conv4.log
 	m=$(auc mlp.log) c=$(auc conv4.log)
 	echo "auc: mlp $m conv4 $c"
+	# measured: mlp 0.60, conv4 0.79
 	awk -v m="$m" -v c="$c" 'BEGIN { exit !(c >= m + 0.08) }'
 }
 
@@ -259,6 +269,6 @@ m.model.ckpt" ]
 	sym-train -t 2 --arch conv4 --loss proto -e 3 --episodes 50 --val unseen.sym -o m.model < train.sym 2> log
 	cat log
 	score=$(best_score log)
-	# chance is 0.2
+	# chance is 0.2; measured 0.52
 	awk -v s="$score" 'BEGIN { exit !(s >= 0.4) }'
 }

@@ -2,6 +2,7 @@
  * the pair/episode sampler. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sym.h"
 #include "unit.h"
@@ -371,9 +372,67 @@ test_sampler(void)
 	sym_header_free(&h);
 }
 
+static void
+test_header_copy_grows(void)
+{
+	struct sym_header h, c;
+
+	/* a copy must take new classes like the original (ASan watches) */
+	sym_header_init(&h, SYM_IMAGES, SYM_U8, 1, 1, 1);
+	for (int i = 0; i < 3; i++) {
+		char n[8];
+		snprintf(n, sizeof(n), "c%d", i);
+		sym_header_add_class(&h, n);
+	}
+	sym_header_copy(&c, &h);
+	CHECK(sym_header_add_class(&c, "new1") == 3);
+	CHECK(sym_header_add_class(&c, "new2") == 4);
+	CHECK(sym_header_add_class(&c, "c1") == 1);
+	CHECK(c.nclasses == 5 && strcmp(c.classes[4], "new2") == 0);
+	sym_header_free(&c);
+	sym_header_free(&h);
+}
+
+static void
+test_atomic(void)
+{
+	struct sym_atomic a;
+	char path[] = "/tmp/sym-test-atomic-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	char buf[16] = { 0 };
+
+	/* a regular file is replaced only on commit */
+	CHECK(fd >= 0 && write(fd, "old", 3) == 3);
+	close(fd);
+	CHECK(sym_atomic_open(&a, path) == 0);
+	fputs("new", a.f);
+	sym_atomic_abort(&a);
+	f = fopen(path, "rb");
+	CHECK(f && fread(buf, 1, 15, f) == 3 && strcmp(buf, "old") == 0);
+	fclose(f);
+	CHECK(sym_atomic_open(&a, path) == 0);
+	fputs("new", a.f);
+	CHECK(sym_atomic_commit(&a) == 0);
+	f = fopen(path, "rb");
+	memset(buf, 0, sizeof(buf));
+	CHECK(f && fread(buf, 1, 15, f) == 3 && strcmp(buf, "new") == 0);
+	fclose(f);
+	unlink(path);
+	/* a device is written in place, never renamed over */
+	CHECK(sym_atomic_open(&a, "/dev/null") == 0 && a.tmp == NULL);
+	CHECK(sym_atomic_commit(&a) == 0);
+	CHECK(access("/dev/null", W_OK) == 0);
+	/* a missing folder fails up front */
+	CHECK(sym_atomic_open(&a, "/nonexistent-dir/x") == -1 &&
+	    strstr(sym_strerror(), "/nonexistent-dir/x"));
+}
+
 int
 main(void)
 {
+	test_header_copy_grows();
+	test_atomic();
 	test_exact_bytes();
 	test_roundtrip_kinds();
 	test_concat_merge();
