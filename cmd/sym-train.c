@@ -121,13 +121,27 @@ check_writable(const char *path)
 		sym_die("%s", sym_strerror());
 }
 
-/* Read a whole stream into d, within the memory limit. */
+/* Read a whole stream into d, within the memory limit. With o, first
+ * check that o's tower and head can be built for the stream's shape, so a
+ * bad --arch is a usage error found before reading the records. */
 static void
-read_all(struct sym_dataset *d, FILE *f, const char *name, size_t max)
+read_all(struct sym_dataset *d, FILE *f, const char *name, size_t max,
+    const struct sym_train_opts *o)
 {
 	struct sym_reader *r = sym_ereader_open(f, name);
 	const struct sym_header *h = sym_reader_header(r);
 	int bad = 0;
+
+	if (o && (h->kind == SYM_IMAGES || h->kind == SYM_PAIRS)) {
+		struct sym_model *m = sym_model_new(o->arch, o->loss,
+		    o->margin, (int)h->c, (int)h->h, (int)h->w, o->unshared);
+
+		if (!m) {
+			sym_reader_close(r);
+			sym_usage_die("%s", sym_strerror());
+		}
+		sym_model_free(m);
+	}
 
 	if (h->kind != SYM_IMAGES && h->kind != SYM_PAIRS)
 		bad = sym_seterr("%s: expected images or pairs, got %s", name,
@@ -329,6 +343,8 @@ main(int argc, char **argv)
 	if ((long long)o.way * (o.shot + o.query) > 65536)
 		sym_usage_die("--way x (--shot + --query) is over 65536 "
 		    "images per episode");
+	if (sym_arch_check(o.arch) < 0)
+		sym_usage_die("%s", sym_strerror());
 	o.max_memory = (size_t)maxmem * 1000000;
 	check_writable(o.out);
 	if (o.checkpoint)
@@ -336,18 +352,24 @@ main(int argc, char **argv)
 	sym_blas_threads(threads);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* reads of stdin go on; training checks the flag per batch */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	/* read */
-	read_all(&train, stdin, "stdin", o.max_memory);
+	read_all(&train, stdin, "stdin", o.max_memory, &o);
 	if (valpath) {
 		vf = sym_efopen(valpath, "rb");
-		read_all(&val, vf, valpath, o.max_memory);
+		read_all(&val, vf, valpath, o.max_memory, NULL);
 		if (vf != stdin)
 			fclose(vf);
 	}
+
+	/* a signal while the input was still coming: nothing to keep yet */
+	if (stop)
+		sym_die("interrupted while reading the input; nothing written");
 
 	/* compute and write */
 	sym_train_run(&o, &train, "stdin", valpath ? &val : NULL, valpath);

@@ -128,42 +128,86 @@ emit(char *buf, size_t n, const char *tok)
 	snprintf(buf + l, n - l, "%s%s", l ? "," : "", tok);
 }
 
-/* Add one layer for token tok; c/h/w/flat describe the current shape and
- * are updated. -1 with sym_strerror() on error. */
+/* The syntax of one token, whatever the shape: its layer type and
+ * numbers (conv: OUT, K, PAD; pool: S; dense: N). -1 with sym_strerror()
+ * on a bad token. */
 static int
-add(struct sym_net *n, const char *tok, char *canon, size_t cn)
+parse_token(const char *tok, int *type, int v[3])
 {
-	struct layer *l = &n->L[n->nl], *prev = n->nl ? l - 1 : NULL;
-	int v[3], k, flat = prev ? prev->oh == 0 : 0;
-	int c = prev ? prev->oc : n->c, h = prev ? prev->oh : n->h,
-	    w = prev ? prev->ow : n->w;
-	char tb[64];
-	size_t np;
+	static const char *const simple[] = { "bn", "relu", "sigmoid",
+	    "flatten" };
+	static const int stype[] = { L_BN, L_RELU, L_SIGMOID, L_FLATTEN };
+	int k;
 
-	memset(l, 0, sizeof(*l));
-	l->c = c;
-	l->h = h;
-	l->w = w;
-	l->flat = flat;
-	if (is(tok, "dense") && !flat) {
-		/* dense implies flatten */
-		if (add(n, "flatten", canon, cn) < 0)
-			return -1;
-		return add(n, tok, canon, cn);
-	}
+	v[0] = v[1] = v[2] = 0;
 	if (is(tok, "conv")) {
 		k = nums(tok, v, 3, 0, 65536);
 		if (k < 2 || v[0] < 1 || v[1] < 1 || v[1] > 64 ||
 		    (k == 3 && v[2] > 64))
 			return sym_seterr("arch: bad layer '%s' (conv:OUT:K"
 			    "[:PAD])", tok);
-		if (flat)
-			return sym_seterr("arch: %s needs an image input, "
-			    "not a flat one", tok);
-		l->type = L_CONV;
+		*type = L_CONV;
+		return 0;
+	}
+	if (is(tok, "pool")) {
+		if (nums(tok, v, 1, 1, 64) != 1)
+			return sym_seterr("arch: bad layer '%s' (pool:S)",
+			    tok);
+		*type = L_POOL;
+		return 0;
+	}
+	if (is(tok, "dense")) {
+		if (nums(tok, v, 1, 1, 1 << 20) != 1)
+			return sym_seterr("arch: bad layer '%s' (dense:N)",
+			    tok);
+		*type = L_DENSE;
+		return 0;
+	}
+	for (k = 0; k < 4; k++)
+		if (strcmp(tok, simple[k]) == 0) {
+			*type = stype[k];
+			return 0;
+		}
+	for (k = 0; k < 4; k++)
+		if (is(tok, simple[k]))
+			return sym_seterr("arch: layer '%s' takes no "
+			    "arguments", tok);
+	return sym_seterr("arch: unknown layer '%s'", tok);
+}
+
+/* Add one layer for token tok; c/h/w/flat describe the current shape and
+ * are updated. -1 with sym_strerror() on error. */
+static int
+add(struct sym_net *n, const char *tok, char *canon, size_t cn)
+{
+	struct layer *l = &n->L[n->nl], *prev = n->nl ? l - 1 : NULL;
+	int v[3], type, flat = prev ? prev->oh == 0 : 0;
+	int c = prev ? prev->oc : n->c, h = prev ? prev->oh : n->h,
+	    w = prev ? prev->ow : n->w;
+	char tb[64];
+	size_t np;
+
+	if (parse_token(tok, &type, v) < 0)
+		return -1;
+	memset(l, 0, sizeof(*l));
+	l->c = c;
+	l->h = h;
+	l->w = w;
+	l->flat = flat;
+	l->type = type;
+	if (type == L_DENSE && !flat) {
+		/* dense implies flatten */
+		if (add(n, "flatten", canon, cn) < 0)
+			return -1;
+		return add(n, tok, canon, cn);
+	}
+	if ((type == L_CONV || type == L_POOL) && flat)
+		return sym_seterr("arch: %s needs an image input, not a flat "
+		    "one", tok);
+	if (type == L_CONV) {
 		l->oc = v[0];
 		l->k = v[1];
-		l->pad = k == 3 ? v[2] : 0;
+		l->pad = v[2];
 		l->oh = h + 2 * l->pad - l->k + 1;
 		l->ow = w + 2 * l->pad - l->k + 1;
 		if (l->pad)
@@ -171,52 +215,30 @@ add(struct sym_net *n, const char *tok, char *canon, size_t cn)
 			    l->pad);
 		else
 			snprintf(tb, sizeof(tb), "conv:%d:%d", l->oc, l->k);
-	} else if (is(tok, "pool")) {
-		k = nums(tok, v, 1, 1, 64);
-		if (k != 1)
-			return sym_seterr("arch: bad layer '%s' (pool:S)",
-			    tok);
-		if (flat)
-			return sym_seterr("arch: %s needs an image input, "
-			    "not a flat one", tok);
-		l->type = L_POOL;
+	} else if (type == L_POOL) {
 		l->s = v[0];
 		l->oc = c;
 		l->oh = h / l->s;
 		l->ow = w / l->s;
 		snprintf(tb, sizeof(tb), "pool:%d", l->s);
-	} else if (is(tok, "dense")) {
-		k = nums(tok, v, 1, 1, 1 << 20);
-		if (k != 1)
-			return sym_seterr("arch: bad layer '%s' (dense:N)",
-			    tok);
-		l->type = L_DENSE;
+	} else if (type == L_DENSE) {
 		l->oc = v[0];
 		snprintf(tb, sizeof(tb), "dense:%d", l->oc);
 	} else {
-		static const char *const simple[] = { "bn", "relu",
-		    "sigmoid", "flatten" };
-		static const int type[] = { L_BN, L_RELU, L_SIGMOID,
-		    L_FLATTEN };
-
-		for (k = 0; k < 4; k++)
-			if (strcmp(tok, simple[k]) == 0)
-				break;
-		if (k == 4) {
-			for (k = 0; k < 4; k++)
-				if (is(tok, simple[k]))
-					return sym_seterr("arch: layer '%s' "
-					    "takes no arguments", tok);
-			return sym_seterr("arch: unknown layer '%s'", tok);
-		}
-		l->type = type[k];
 		l->oc = c;
 		l->oh = h;
 		l->ow = w;
-		snprintf(tb, sizeof(tb), "%s", simple[k]);
-		if (l->type == L_FLATTEN && !flat)
-			l->oc = c * h * w;
-		if (l->type == L_FLATTEN)
+		snprintf(tb, sizeof(tb), "%s", tok);
+		if (type == L_FLATTEN && !flat) {
+			/* in size_t: c * h * w can overflow an int */
+			size_t vals = (size_t)c * h * w;
+
+			if (vals > (size_t)1 << 28)
+				return sym_seterr("arch: flatten makes %zu "
+				    "values per input", vals);
+			l->oc = (int)vals;
+		}
+		if (type == L_FLATTEN)
 			l->oh = l->ow = 0;
 	}
 	if (!l->flat && l->type != L_FLATTEN && l->type != L_DENSE &&
@@ -252,6 +274,41 @@ add(struct sym_net *n, const char *tok, char *canon, size_t cn)
 	return 0;
 }
 
+/* The spec a named architecture stands for, or arch itself. */
+static const char *
+expand(const char *arch)
+{
+	for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++)
+		if (strcmp(arch, archs[i].name) == 0)
+			return archs[i].spec;
+	return arch;
+}
+
+int
+sym_arch_check(const char *arch)
+{
+	const char *spec = expand(arch), *p = spec;
+	char tok[256];
+	int type, v[3];
+
+	if (!*spec || spec[0] == ',' || strstr(spec, ",,") ||
+	    spec[strlen(spec) - 1] == ',')
+		return sym_seterr("arch: empty layer in '%s'", spec);
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n >= sizeof(tok))
+			return sym_seterr("arch: layer '%.20s...' is too long",
+			    p);
+		memcpy(tok, p, n);
+		tok[n] = 0;
+		if (parse_token(tok, &type, v) < 0)
+			return -1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 struct sym_net *
 sym_net_new(const char *arch, int c, int h, int w)
 {
@@ -269,9 +326,7 @@ sym_net_new(const char *arch, int c, int h, int w)
 		sym_seterr("arch: bad input shape %dx%dx%d", c, h, w);
 		return NULL;
 	}
-	for (i = 0; i < sizeof(archs) / sizeof(archs[0]); i++)
-		if (strcmp(arch, archs[i].name) == 0)
-			spec = archs[i].spec;
+	spec = expand(arch);
 	if (!*spec) {
 		sym_seterr("arch: empty architecture");
 		return NULL;

@@ -12,6 +12,7 @@
 #define HDR_FIXED 56	/* bytes before the strings section */
 #define TAG_ITEM 0x01
 #define TAG_PAIR 0x02
+#define TAG_ABORT 0xee	/* the writer failed: the stream is unfinished */
 #define PAIR_BYTES 9	/* u32 a, u32 b, u8 same */
 
 /* ---- headers ------------------------------------------------------------ */
@@ -219,6 +220,39 @@ put(struct sym_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+/* Writers still open, so a program that dies mid-stream can mark each
+ * output unfinished: with an unknown record count, a stream cut short on
+ * a record boundary would otherwise look complete to the next stage. */
+static struct sym_writer *open_writers[8];
+
+static void
+abort_writers(void)
+{
+	for (size_t i = 0; i < 8; i++) {
+		if (!open_writers[i])
+			continue;
+		putc(TAG_ABORT, open_writers[i]->f);
+		fflush(open_writers[i]->f);
+		open_writers[i] = NULL;
+	}
+}
+
+static void
+track(struct sym_writer *w, int on)
+{
+	for (size_t i = 0; i < 8; i++) {
+		if (on && !open_writers[i]) {
+			open_writers[i] = w;
+			sym_on_die(abort_writers);
+			return;
+		}
+		if (!on && open_writers[i] == w) {
+			open_writers[i] = NULL;
+			return;
+		}
+	}
+}
+
 struct sym_writer *
 sym_writer_new(FILE *f, const char *name, const struct sym_header *h)
 {
@@ -299,6 +333,7 @@ sym_writer_new(FILE *f, const char *name, const struct sym_header *h)
 		return NULL;
 	}
 	free(s);
+	track(w, 1);
 	return w;
 }
 
@@ -356,6 +391,7 @@ sym_writer_close(struct sym_writer *w)
 
 	if (!w)
 		return 0;
+	track(w, 0);
 	if (w->h.nitems != SYM_COUNT_UNKNOWN && w->items != w->h.nitems)
 		rc = sym_seterr("%s: wrote %llu items of the %llu announced",
 		    w->name, (unsigned long long)w->items,
@@ -872,6 +908,10 @@ sym_read(struct sym_reader *r, struct sym_record *rec)
 		r->seg_pairs++;
 		return 1;
 	}
+	if (tag == TAG_ABORT)
+		return sym_seterr("%s: unfinished stream: the program that "
+		    "wrote it failed after %llu records", r->name,
+		    (unsigned long long)(r->seg_items + r->seg_pairs));
 	return sym_seterr("%s: record %llu: bad record tag 0x%02x", r->name,
 	    (unsigned long long)(r->seg_items + r->seg_pairs + 1), tag);
 }

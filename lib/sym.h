@@ -36,6 +36,9 @@ const char *sym_prog(void);
 /* "prog: msg" on stderr and exit(1). A fmt ending in ':' appends
  * ": strerror(errno)". */
 SYM_NORETURN void sym_die(const char *fmt, ...) SYM_PRINTF(1, 2);
+/* Run fn in sym_die before exiting (one hook; the stream writer uses it
+ * to mark output it leaves unfinished). */
+void sym_on_die(void (*fn)(void));
 /* Same as sym_die but exit status 2 (usage errors). */
 SYM_NORETURN void sym_usage_die(const char *fmt, ...) SYM_PRINTF(1, 2);
 /* "prog: msg" on stderr, no exit. */

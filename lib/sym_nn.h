@@ -46,6 +46,10 @@ struct sym_net;
  * before a bn cancels out: it gets no gradient (exactly 0 in theory). */
 struct sym_net *sym_net_new(const char *arch, int c, int h, int w);
 void sym_net_free(struct sym_net *net);
+/* Check an architecture's syntax (names, layer tokens, numbers) without
+ * an input shape, so commands can refuse a bad one before reading data.
+ * 0, or -1 with sym_strerror(). */
+int sym_arch_check(const char *arch);
 /* Canonical spec string of the net: a named arch expanded, implied
  * flattens written out, conv padding 0 left out. Do not free. */
 const char *sym_net_spec(const struct sym_net *net);

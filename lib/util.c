@@ -59,6 +59,14 @@ vmsg(const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s\n", progname, buf);
 }
 
+static void (*die_hook)(void);
+
+void
+sym_on_die(void (*fn)(void))
+{
+	die_hook = fn;
+}
+
 void
 sym_die(const char *fmt, ...)
 {
@@ -67,6 +75,8 @@ sym_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+	if (die_hook)
+		die_hook();
 	exit(1);
 }
 
@@ -267,6 +277,7 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 {
 	size_t n = strlen(path);
 	struct stat st;
+	mode_t um;
 	int fd;
 
 	memset(a, 0, sizeof(*a));
@@ -294,7 +305,11 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		a->path = a->tmp = NULL;
 		return -1;
 	}
-	fchmod(fd, 0644);
+	/* mkstemp makes 0600: give the mode fopen would, 0666 less the
+	 * umask (read by setting it) */
+	um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
 	a->f = fdopen(fd, "wb");
 	if (!a->f) {
 		sym_seterr("%s:", path);

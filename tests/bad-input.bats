@@ -100,6 +100,14 @@ stream_header() {
 	is_err "sym-info: <stdin>: empty input (expected a sym stream)"
 }
 
+@test "bad input: every command calls standard input <stdin>" {
+	skip "BUG: sym-train and sym-embed say 'stdin:', the others '<stdin>:' (as '<stdout>:')"
+	run -1 --separate-stderr sym-train -o m.model < /dev/null
+	[ "$stderr" = "sym-train: <stdin>: empty input (expected a sym stream)" ]
+	run -1 --separate-stderr sym-embed -m "$D/m.model" < /dev/null
+	[ "$stderr" = "sym-embed: <stdin>: empty input (expected a sym stream)" ]
+}
+
 @test "bad input: sym-load of a missing folder" {
 	run -1 --separate-stderr sym-load png nothere
 	is_err "sym-load: nothere: No such file or directory"
@@ -147,7 +155,6 @@ ecut" ]
 }
 
 @test "bad input: sym-embed of a cut stream of unknown length" {
-	skip "BUG: sym-embed writes a valid empty stream (header, count unknown) before failing; sym-info -c passes it"
 	awk 'BEGIN { for (i = 0; i < 20; i++) { printf "%s", i % 2 ? "a" : "b"
 	    for (j = 0; j < 784; j++) printf " %d", (i * j) % 256; print "" } }' |
 	    mkimages 28 28 - > unk.sym
@@ -411,6 +418,35 @@ ecut" ]
 	cmp new.model "$D/m.model"
 }
 
+@test "bad input: a model with a flipped byte anywhere is refused" {
+	size=$(stat -c %s "$D/m.model")
+	RANDOM=5
+	for n in $(seq 1 40); do
+		# the first 64 bytes (magic, version, header), then anywhere
+		off=$((n <= 16 ? RANDOM % 64 : (RANDOM * 32768 + RANDOM) % size))
+		cp "$D/m.model" flip.model
+		old=$(od -An -tu1 -j "$off" -N 1 flip.model | tr -d ' ')
+		byte $((old ^ (1 << (RANDOM % 8)))) |
+		    dd of=flip.model bs=1 seek="$off" conv=notrunc status=none
+		run -1 --separate-stderr sym-info -c flip.model
+		like_err "sym-info: flip.model: *" || { echo "offset $off"; false; }
+	done
+	# a damaged checkpoint is not resumed
+	run -1 --separate-stderr sym-train -q --resume flip.model -o m.model < "$D/img.sym"
+	like_err "sym-train: flip.model: *"
+	[ ! -e m.model ]
+}
+
+@test "bad input: a model of a newer minor version is read, and sym-info says which" {
+	cp "$D/m.model" minor.model
+	modpatch minor.model 10 1 0
+	sym-embed -q -m minor.model < "$D/img.sym" > e.sym
+	sym-info -c e.sym
+	skip "BUG: sym-info prints the program's model version (format: sym model 1.0), not the file's"
+	run -0 sym-info minor.model
+	[[ "$output" == *"format: sym model 1.1"* ]]
+}
+
 @test "bad input: a stream given as the model, a model as the stream" {
 	run -1 --separate-stderr sym-embed -m "$D/img.sym" < "$D/img.sym"
 	is_err "sym-embed: $D/img.sym: not a sym model"
@@ -455,17 +491,61 @@ ecut" ]
 m.model" ]
 }
 
+@test "bad input: sym-show -o a device reports its write error and leaves it a device" {
+	# a link to /dev/full stands for the device: should sym-show rename
+	# over it, it replaces only the link, not /dev/full itself
+	ln -s /dev/full out.png
+	run -1 --separate-stderr sym-show -q -o out.png < "$D/img.sym"
+	[ -L out.png ]
+	skip "BUG: the message is libpng's 'sym-show: out.png: Write Error', without the cause"
+	is_err "sym-show: out.png: write error: No space left on device"
+}
+
+@test "bad input: sym-match --summary to a device reports its write error and leaves it a device" {
+	ln -s /dev/full sum.txt
+	run -1 --separate-stderr sym-match -s "$D/e.sym" --summary sum.txt < "$D/e.sym"
+	[ "${stderr_lines[-1]}" = "sym-match: sum.txt: write error: No space left on device" ]
+	[ -L sum.txt ]
+}
+
+@test "bad input: sym-match --summary into a missing folder fails before any output" {
+	skip "BUG: sym-match writes every result to stdout, then fails on --summary nodir/s.txt"
+	run -1 --separate-stderr sym-match -s "$D/e.sym" --summary nodir/s.txt < "$D/e.sym"
+	is_err "sym-match: nodir/s.txt: No such file or directory"
+}
+
+@test "bad input: --help and --version into a full disk fail" {
+	# stdout is /dev/full itself here: the shell opens it, nothing renames
+	for c in sym-load sym-pairs sym-info sym-train sym-embed; do
+		for o in --help --version; do
+			run -1 --separate-stderr bash -c "exec $c $o > /dev/full"
+			is_err "$c: <stdout>: write error: No space left on device"
+		done
+	done
+}
+
+@test "bad input: --help and --version of sym-match and sym-show into a full disk fail" {
+	skip "BUG: sym-match and sym-show exit 0 after --help or --version into /dev/full (help paths return 0, not sym_fshut)"
+	for c in sym-match sym-show; do
+		for o in --help --version; do
+			run -1 --separate-stderr bash -c "exec $c $o > /dev/full"
+			is_err "$c: <stdout>: write error: No space left on device"
+		done
+	done
+}
+
 # ---- headers that ask for too much ----
 
 @test "bad input: a header of 1x65536x65536 is refused before allocating" {
 	stream_header 1 1 1 65536 65536 1 > huge.sym
-	# 4 GiB per record: with 200 MB of address space, an attempt to
-	# allocate it fails (not under ASan, which needs terabytes)
+	# 4 GiB per record: with 1 GB of address space, an attempt to
+	# allocate it fails (not under ASan, which needs terabytes; one
+	# OpenBLAS thread keeps its buffers few on a machine of many cores)
 	lim=unlimited
-	asan || lim=200000
+	asan || lim=1000000
 	for c in sym-pairs "sym-train -o m.model" "sym-embed -m $D/m.model" \
 	    "sym-match -s $D/e.sym" "sym-show -o x.png" sym-info; do
-		run -1 --separate-stderr bash -c "ulimit -v $lim; exec $c < huge.sym"
+		run -1 --separate-stderr bash -c "ulimit -v $lim; OPENBLAS_NUM_THREADS=1 exec $c < huge.sym"
 		is_err "${c%% *}: <stdin>: records of 1x65536x65536 u8 are too large (over 64 MiB)"
 	done
 	[ "$(ls -A)" = huge.sym ]
@@ -503,6 +583,13 @@ m.model" ]
 		is_err "sym-train: ${a#*|}"
 	done
 	[ -z "$(ls -A)" ]
+}
+
+@test "bad input: sym-train --arch that does not parse is a usage error, found before reading" {
+	run -2 --separate-stderr sym-train --arch nonsense -o m.model < /dev/null
+	like_err "sym-train: *nonsense*"
+	run -2 --separate-stderr sym-train --arch dense:0 -o m.model < /dev/null
+	like_err "sym-train: *dense:0*"
 }
 
 @test "bad input: sym-load numeric options out of range or malformed" {

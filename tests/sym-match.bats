@@ -216,3 +216,31 @@ class a: 1.0000 (1/1)" ]
 	run -0 sym-match -q -k 2 --reduce mean -s su.emb q.emb
 	[ "${lines[0]}" = "0	a	a	0.8173	a	0.8173	#1	0.5536" ]
 }
+
+@test "sym-match: a bce model scores with its head, bad heads refused" {
+	# head weights -1 -1 and bias 2, as little-endian f32 in hex
+	head=000080bf000080bf00000040
+	printf 'a 0 0\nb 3 3\n' | mkemb -m model-id=00000001 -m loss=bce -m head=$head > hs.emb
+	printf 'a 0.5 0\nb 2 3\n' | mkemb -m model-id=00000001 -m loss=bce -m head=$head > hq.emb
+	# sigmoid(2 - |q - s|_1)
+	run -0 sym-match -q -k 2 -s hs.emb hq.emb
+	[ "$output" = "0	a	a	0.8176	a	0.8176	b	0.0293
+1	b	b	0.7311	b	0.7311	a	0.0474" ]
+	printf 'a 0 0\npair 0 0 1\n' | mkemb -m loss=bce -m head=00ff > bad.emb
+	run -1 --separate-stderr sym-match --verify bad.emb
+	[ -z "$output" ]
+	[ "$stderr" = 'sym-match: bad.emb: bce embeddings need a "head" of 3 values' ]
+	printf 'a 0 0\n' | mkemb -m loss=triplet > bad2.emb
+	run -1 --separate-stderr sym-match -s bad2.emb bad2.emb
+	[ "$stderr" = 'sym-match: bad2.emb: unknown loss "triplet"' ]
+}
+
+@test "sym-match: several shots, best shot or prototype" {
+	mkep > ep.emb
+	run -0 sym-match --episodes 30 --shot 3 --queries 2 --seed 2 ep.emb
+	mean=$output
+	run -0 sym-match --episodes 30 --shot 3 --queries 2 --seed 2 --reduce mean ep.emb
+	[ "$output" = "$mean" ]
+	run -0 sym-match --episodes 30 --shot 3 --queries 2 --seed 2 --reduce max ep.emb
+	[[ "$output" == "accuracy: "*"(95% CI, 30 episodes)" ]]
+}

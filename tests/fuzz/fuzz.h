@@ -7,6 +7,7 @@
 #ifndef FUZZ_H
 #define FUZZ_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,8 @@ fuzz_arch_small(const char *spec, double c, double h, double w,
 			w = w + 2 * v[2] - v[1] + 1;
 		} else if (nl == 4 && strncmp(p, "pool", 4) == 0) {
 			if (v[0] >= 1) {
-				h = (double)(long long)(h / v[0]);
-				w = (double)(long long)(w / v[0]);
+				h = floor(h / v[0]);
+				w = floor(w / v[0]);
 			}
 		} else if (nl == 5 && strncmp(p, "dense", 5) == 0) {
 			np += v[0] * c * h * w + v[0];

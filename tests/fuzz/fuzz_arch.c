@@ -1,15 +1,19 @@
 /*
- * fuzz_arch: the architecture spec parser (sym_net_new). Input: three
- * bytes picking a small input shape (1..3 x 1..32 x 1..32), then the spec
- * (up to a NUL). Specs whose net would be large are skipped before
- * building (fuzz_arch_small). A net that builds must build again, the
- * same, from its canonical spec; small nets also run forward and
- * backward on a batch of 2.
+ * fuzz_arch: the architecture spec parser (sym_net_new). Input: a mode
+ * byte, then the input shape, then the spec (up to a NUL). Mode even:
+ * three bytes pick a small shape (1..3 x 1..32 x 1..32) and small nets
+ * also run forward and backward on a batch of 2; mode odd: three
+ * big-endian u16 pick any shape the engine takes (1..4096 x 1..65536 x
+ * 1..65536), build only. Specs whose net would have many parameters are
+ * skipped before building (fuzz_arch_small). A net that builds must
+ * build again, the same, from its canonical spec.
  */
+#include <math.h>
+
 #include "fuzz.h"
 
 #define MAX_SPEC 256
-#define MAX_BUILD ((double)(1 << 22))	/* params or values per input */
+#define MAX_BUILD ((double)(1 << 22))	/* parameters */
 #define MAX_RUN ((double)(1 << 15))	/* ... to run forward/backward */
 
 int
@@ -51,17 +55,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char spec[MAX_SPEC + 1];
 	struct sym_net *net, *again;
 	int c, h, w;
-	size_t n;
+	size_t n, hd;
 
-	if (size < 3 || size > 3 + MAX_SPEC)
+	if (size < 1)
 		return 0;
-	c = 1 + data[0] % 3;
-	h = 1 + data[1] % 32;
-	w = 1 + data[2] % 32;
-	n = strnlen((const char *)data + 3, size - 3);
-	memcpy(spec, data + 3, n);
+	if (data[0] & 1) {
+		if (size < 7)
+			return 0;
+		c = 1 + (data[1] << 8 | data[2]) % 4096;
+		h = 1 + (data[3] << 8 | data[4]);
+		w = 1 + (data[5] << 8 | data[6]);
+		hd = 7;
+	} else {
+		if (size < 4)
+			return 0;
+		c = 1 + data[1] % 3;
+		h = 1 + data[2] % 32;
+		w = 1 + data[3] % 32;
+		hd = 4;
+	}
+	if (size - hd > MAX_SPEC)
+		return 0;
+	n = strnlen((const char *)data + hd, size - hd);
+	memcpy(spec, data + hd, n);
 	spec[n] = 0;
-	if (!fuzz_arch_small(spec, c, h, w, MAX_BUILD, MAX_BUILD))
+	/* building allocates parameters, not activations */
+	if (!fuzz_arch_small(spec, c, h, w, MAX_BUILD, HUGE_VAL))
 		return 0;
 
 	net = sym_net_new(spec, c, h, w);
@@ -79,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(sym_net_nstate(net) == sym_net_nstate(again));
 	FUZZ_ASSERT(sym_net_out_dim(net) == sym_net_out_dim(again));
 	sym_net_free(again);
-	if (fuzz_arch_small(spec, c, h, w, MAX_RUN, MAX_RUN))
+	if (!(data[0] & 1) && fuzz_arch_small(spec, c, h, w, MAX_RUN, MAX_RUN))
 		run(net, c, h, w);
 	sym_net_free(net);
 	return 0;

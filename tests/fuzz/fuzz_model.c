@@ -1,12 +1,15 @@
 /*
- * fuzz_model: the model-file loader (sym_model_parse). The first input
- * byte picks the mode: odd, the rest gets a correct crc32 trailer, so
- * mutations reach the parser behind the checksum; even, the rest is the
- * file as is. A model that loads is described (sym_model_print_info)
- * and written; that writing must load and write back to the same bytes.
- * Files whose architecture would build a large net are skipped
- * (fuzz_arch_small).
+ * fuzz_model: the model-file loader (sym_model_parse, sym_model_read).
+ * The first input byte picks the mode: bit 0 set, the rest gets a
+ * correct crc32 trailer, so mutations reach the parser behind the
+ * checksum (else the rest is the file as is); bit 1 set, the file is
+ * read from a FILE rather than parsed from memory. A model that loads is
+ * described (sym_model_print_info) and written; that writing must load
+ * and write back to the same bytes. Files whose architecture would build
+ * a large net are skipped (fuzz_arch_small).
  */
+#include <math.h>
+
 #include "fuzz.h"
 
 #define MAX_NET ((double)(1 << 22))
@@ -38,8 +41,9 @@ small(const uint8_t *p, size_t n)
 		return alen < sizeof(arch);
 	memcpy(arch, p + ARCH_OFF, alen);
 	arch[alen] = 0;
+	/* parsing builds parameters, not activations */
 	return fuzz_arch_small(arch, sym_get_u32(p + 28),
-	    sym_get_u32(p + 32), sym_get_u32(p + 36), MAX_NET, MAX_NET);
+	    sym_get_u32(p + 32), sym_get_u32(p + 36), MAX_NET, HUGE_VAL);
 }
 
 static char *
@@ -76,7 +80,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!small(buf, n))
 		return 0;
 
-	m = sym_model_parse(buf, n, "fuzz");
+	if ((data[0] & 2) && n > 0) {
+		/* through sym_model_read's reading loop */
+		FILE *f = fmemopen(buf, n, "rb");
+
+		FUZZ_ASSERT(f);
+		m = sym_model_read(f, "fuzz");
+		fclose(f);
+	} else {
+		m = sym_model_parse(buf, n, "fuzz");
+	}
 	if (!m) {
 		FUZZ_ASSERT(sym_strerror()[0]);
 		return 0;

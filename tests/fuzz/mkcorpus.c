@@ -71,7 +71,8 @@ segment(FILE *f, int kind, int dtype, uint32_t c, uint32_t h, uint32_t w,
 	}
 	if (kind == SYM_PAIRS)
 		for (int i = 0; i + 1 < nitems; i++)
-			sym_ewrite_pair(wr, (uint64_t)i, (uint64_t)i + 1, i % 2);
+			sym_ewrite_pair(wr, (uint64_t)i, (uint64_t)i + 1,
+			    i % 2);
 	sym_ewriter_close(wr);
 	sym_header_free(&hd);
 	free(v);
@@ -272,7 +273,7 @@ model_seed(const char *name, const char *arch, int loss, int c, int h,
 	struct sym_model *m = sym_model_new(arch, loss, 1.0f, c, h, w,
 	    unshared);
 	struct sym_rng rng;
-	char *buf;
+	char *buf, fname[64];
 	size_t len;
 	FILE *f;
 
@@ -299,8 +300,11 @@ model_seed(const char *name, const char *arch, int loss, int c, int h,
 	if (!f || sym_model_write(m, f, name) < 0)
 		sym_die("%s: %s", name, sym_strerror());
 	fclose(f);
-	/* mode 1: the harness fixes the checksum after mutation */
+	/* mode 1: the harness fixes the checksum after mutation; 3: and
+	 * reads the file through a FILE */
 	seed("model", name, 1, buf, len);
+	snprintf(fname, sizeof(fname), "%s-file", name);
+	seed("model", fname, 3, buf, len);
 	free(buf);
 	sym_model_free(m);
 }
@@ -323,30 +327,34 @@ models(void)
 static void
 archs(void)
 {
+	/* mode 0: shape bytes 1 + c % 3, 1 + h % 32, 1 + w % 32; mode 1:
+	 * big-endian u16 c - 1, h - 1, w - 1 */
 	static const struct {
 		const char *name;
-		uint8_t c, h, w;
+		uint8_t mode, shape[6];
 		const char *spec;
 	} a[] = {
-		{ "mlp", 0, 7, 7, "mlp" },
-		{ "conv4", 0, 27, 27, "conv4" },
-		{ "koch", 0, 31, 31, "koch" },
-		{ "small", 1, 11, 11, "conv:4:3:1,bn,relu,pool:2,flatten,"
-		    "dense:8" },
-		{ "dense", 2, 3, 5, "dense:4,sigmoid,dense:2" },
-		{ "relu-flat", 0, 4, 4, "flatten,relu,relu,sigmoid,bn" },
-		{ "pool", 2, 9, 6, "pool:3,conv:2:2,relu" },
+		{ "mlp", 0, { 0, 7, 7 }, "mlp" },
+		{ "conv4", 0, { 0, 27, 27 }, "conv4" },
+		{ "koch", 0, { 0, 31, 31 }, "koch" },
+		{ "small", 0, { 1, 11, 11 }, "conv:4:3:1,bn,relu,pool:2,"
+		    "flatten,dense:8" },
+		{ "dense", 0, { 2, 3, 5 }, "dense:4,sigmoid,dense:2" },
+		{ "relu-flat", 0, { 0, 4, 4 }, "flatten,relu,relu,sigmoid,bn" },
+		{ "pool", 0, { 2, 9, 6 }, "pool:3,conv:2:2,relu" },
+		{ "koch-105", 1, { 0, 0, 0, 104, 0, 104 }, "koch" },
+		{ "big-pool", 1, { 0, 2, 255, 255, 255, 255 },
+		    "pool:64,pool:64,conv:2:3,dense:3" },
 	};
 
 	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 		uint8_t buf[300];
-		size_t n = strlen(a[i].spec);
+		size_t n = strlen(a[i].spec), hd = a[i].mode ? 7 : 4;
 
-		buf[0] = a[i].c;
-		buf[1] = a[i].h;
-		buf[2] = a[i].w;
-		memcpy(buf + 3, a[i].spec, n);
-		seed("arch", a[i].name, -1, buf, 3 + n);
+		buf[0] = a[i].mode;
+		memcpy(buf + 1, a[i].shape, hd - 1);
+		memcpy(buf + hd, a[i].spec, n);
+		seed("arch", a[i].name, -1, buf, hd + n);
 	}
 }
 

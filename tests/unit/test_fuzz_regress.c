@@ -28,9 +28,6 @@
 static int
 limited(int (*fn)(void), size_t extra)
 {
-	pid_t pid;
-	int st;
-
 #ifdef UNDER_ASAN
 	(void)fn;
 	(void)extra;
@@ -38,6 +35,9 @@ limited(int (*fn)(void), size_t extra)
 	    __FILE__);
 	return -1;
 #else
+	pid_t pid;
+	int st;
+
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -222,7 +222,67 @@ test_dataset_big_item(void)
 	CHECK(st == 0 || st == -1);
 }
 
+/* ---- architectures ---- */
+
+/* fuzz_arch, mode 1: shape 2828 x 11363 x 28205, spec "flatten,dense".
+ * net.c computed the flattened size c * h * w in int: signed overflow
+ * (UBSan: lib/net.c:218 "32134564 * 28205 cannot be represented in type
+ * 'int'"). The same on 2 x 65536 x 32769 wraps to 131072, and a net
+ * whose output should have 4.3e9 values (far over the engine's 2^28
+ * per input) built with dimension 131072; on 1 x 65536 x 65536 it wraps
+ * to 0, an output of no values. */
+static const uint8_t crash_arch_flatten[] = {
+	0x01, 0x0b, 0x0b, 0x2c, 0x62, 0x6e, 0x2c,	/* mode, shape */
+	'f', 'l', 'a', 't', 't', 'e', 'n', ',', 'd', 'e', 'n', 's', 'e', 0
+};
+
+static void
+test_arch_flatten_overflow(void)
+{
+	const uint8_t *d = crash_arch_flatten;
+	int c = 1 + (d[1] << 8 | d[2]) % 4096, h = 1 + (d[3] << 8 | d[4]),
+	    w = 1 + (d[5] << 8 | d[6]);
+	struct sym_net *n = sym_net_new((const char *)d + 7, c, h, w);
+
+	CHECK(c == 2828 && h == 11363 && w == 28205);
+	CHECK(n == NULL && sym_strerror()[0]);
+	sym_net_free(n);
+	n = sym_net_new("flatten", 2, 65536, 32769);
+	CHECK(n == NULL);
+	sym_net_free(n);
+	n = sym_net_new("flatten", 1, 65536, 65536);
+	CHECK(n == NULL);
+	sym_net_free(n);
+	n = sym_net_new("relu,dense:3", 1, 65536, 65536);
+	CHECK(n == NULL);
+	sym_net_free(n);
+}
+
 /* ---- models ---- */
+
+/* A model file of no values: header, arch, checksum (n bytes into b). */
+static size_t
+model_file(unsigned char *b, const char *arch, uint32_t flags, uint32_t D,
+    uint32_t C, uint32_t H, uint32_t W)
+{
+	size_t alen = strlen(arch), n = 80 + alen + 4;
+
+	memset(b, 0, n);
+	memcpy(b, SYM_MODEL_MAGIC, SYM_MODEL_MAGIC_LEN);
+	sym_put_u16(b + 8, SYM_MODEL_MAJOR);
+	sym_put_u32(b + 12, flags);
+	sym_put_u32(b + 16, SYM_LOSS_CONTRASTIVE);	/* no head */
+	sym_put_f32(b + 20, 1.0f);	/* margin */
+	sym_put_u32(b + 24, D);
+	sym_put_u32(b + 28, C);
+	sym_put_u32(b + 32, H);
+	sym_put_u32(b + 36, W);
+	sym_put_f32(b + 40, 1.0f);	/* scale; offset, P, S, NH 0 */
+	sym_put_u32(b + 72, (uint32_t)alen);
+	memcpy(b + 80, arch, alen);
+	sym_put_u32(b + n - 4, sym_crc32(0, b, n - 4));
+	return n;
+}
 
 /* A 100-byte model file whose header says the input is 1x128x128 and
  * whose arch is "dense:65000": about 1.07e9 parameters, while P (0)
@@ -233,26 +293,10 @@ test_dataset_big_item(void)
 static int
 model_arch_child(void)
 {
-	static const char arch[] = "dense:65000";
 	unsigned char b[128];
-	size_t n = 80 + sizeof(arch) - 1 + 4;
-	struct sym_model *m;
+	size_t n = model_file(b, "dense:65000", 1, 65000, 1, 128, 128);
+	struct sym_model *m = sym_model_parse(b, n, "mem");
 
-	memset(b, 0, sizeof(b));
-	memcpy(b, SYM_MODEL_MAGIC, SYM_MODEL_MAGIC_LEN);
-	sym_put_u16(b + 8, SYM_MODEL_MAJOR);
-	sym_put_u32(b + 12, 1);		/* flags: unshared */
-	sym_put_u32(b + 16, SYM_LOSS_CONTRASTIVE);
-	sym_put_f32(b + 20, 1.0f);	/* margin */
-	sym_put_u32(b + 24, 65000);	/* D */
-	sym_put_u32(b + 28, 1);		/* C, H, W */
-	sym_put_u32(b + 32, 128);
-	sym_put_u32(b + 36, 128);
-	sym_put_f32(b + 40, 1.0f);	/* scale; offset, P, S, NH 0 */
-	sym_put_u32(b + 72, sizeof(arch) - 1);
-	memcpy(b + 80, arch, sizeof(arch) - 1);
-	sym_put_u32(b + n - 4, sym_crc32(0, b, n - 4));
-	m = sym_model_parse(b, n, "mem");
 	if (m) {
 		sym_model_free(m);
 		return 1;
@@ -268,6 +312,19 @@ test_model_arch_before_sizes(void)
 	CHECK(st == 0 || st == -1);
 }
 
+/* The flatten overflow through a model file: arch "flatten" on
+ * 2 x 65536 x 32769 loaded as a model of embedding size 131072. */
+static void
+test_model_flatten_overflow(void)
+{
+	unsigned char b[128];
+	size_t n = model_file(b, "flatten", 0, 131072, 2, 65536, 32769);
+	struct sym_model *m = sym_model_parse(b, n, "mem");
+
+	CHECK(m == NULL);
+	sym_model_free(m);
+}
+
 int
 main(void)
 {
@@ -275,6 +332,8 @@ main(void)
 	test_many_classes();
 	test_duplicate_class();
 	test_dataset_big_item();
+	test_arch_flatten_overflow();
 	test_model_arch_before_sizes();
+	test_model_flatten_overflow();
 	return UNIT_END();
 }

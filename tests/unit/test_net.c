@@ -284,9 +284,28 @@ seeded(const char *arch, int c, int h, int w)
 	sym_net_free(b);
 }
 
+/* Syntax alone, no shape: what sym-train checks before reading data. */
+static void
+test_arch_check(void)
+{
+	CHECK(sym_arch_check("koch") == 0);
+	CHECK(sym_arch_check("conv:64:3:1,bn,relu,pool:2,dense:10") == 0);
+	/* fine as syntax even if some shapes cannot take it */
+	CHECK(sym_arch_check("conv:8:64") == 0);
+	CHECK(sym_arch_check("nonsense") == -1 &&
+	    strcmp(sym_strerror(), "arch: unknown layer 'nonsense'") == 0);
+	CHECK(sym_arch_check("dense:0") == -1);
+	CHECK(sym_arch_check("relu:3") == -1 &&
+	    strstr(sym_strerror(), "takes no arguments"));
+	CHECK(sym_arch_check("relu,,bn") == -1 &&
+	    strstr(sym_strerror(), "empty layer"));
+	CHECK(sym_arch_check("") == -1);
+}
+
 int
 main(void)
 {
+	test_arch_check();
 	sym_rng_seed(&rng, 1);
 
 	good("mlp", 1, 28, 28, "flatten,dense:128,relu", 128,

@@ -428,9 +428,27 @@ test_atomic(void)
 	    strstr(sym_strerror(), "/nonexistent-dir/x"));
 }
 
+/* A writer that dies mid-stream marks its output unfinished. */
+static void
+test_abort_mark(void)
+{
+	size_t len;
+	unsigned char *b = make_images(&len, SYM_COUNT_UNKNOWN, 2);
+	char err[512];
+
+	CHECK(read_all(b, len, err, sizeof(err)) == 2);
+	b = realloc(b, len + 1);
+	b[len] = 0xee;
+	CHECK(read_all(b, len + 1, err, sizeof(err)) == -1 &&
+	    strcmp(err, "mem: unfinished stream: the program that wrote it "
+	    "failed after 2 records") == 0);
+	free(b);
+}
+
 int
 main(void)
 {
+	test_abort_mark();
 	test_header_copy_grows();
 	test_atomic();
 	test_exact_bytes();
