@@ -762,6 +762,8 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	if (c.trunc)
 		return bad(m, name, "truncated model file");
 	m->crc = sym_get_u32(buf + n - 4);
+	m->major = (int)major;
+	m->minor = (int)minor;
 	return m;
 }
 
@@ -829,8 +831,10 @@ sym_model_print_info(FILE *out, const struct sym_model *m, const char *name)
 
 	(void)name;	/* the layout of sym-info's stream lines has none */
 	fprintf(out, "kind: %s\n", tr ? "checkpoint" : "model");
-	fprintf(out, "format: sym model %d.%d\n", SYM_MODEL_MAJOR,
-	    SYM_MODEL_MINOR);
+	/* the file's own version: a 1.1 file read by a 1.0 program */
+	fprintf(out, "format: sym model %d.%d\n",
+	    m->major ? m->major : SYM_MODEL_MAJOR,
+	    m->major ? m->minor : SYM_MODEL_MINOR);
 	fprintf(out, "arch: %s\n", sym_net_spec(m->tower[0]));
 	fprintf(out, "loss: %s\n", sym_loss_name(m->loss));
 	fprintf(out, "margin: %.9g\n", m->margin);

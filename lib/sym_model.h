@@ -53,6 +53,7 @@ struct sym_model {
 	char **meta_keys, **meta_vals;	/* provenance */
 	struct sym_model_train *train;	/* NULL unless a checkpoint */
 	uint32_t crc;		/* checksum trailer, set by read and write */
+	int major, minor;	/* format version read (0 for a new model) */
 };
 
 /* A fresh model (parameters not initialised); NULL with sym_strerror()
