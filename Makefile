@@ -55,13 +55,16 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libsym.a $(LIBHDR) config.mk
 deps:
 	sh .ci/install-deps
 
+deps-check:
+	sh .ci/install-deps check
+
 # Unit tests, man-page lint, then the bats suite, against $(BUILD)/bin.
 test: all
 	@set -e; for t in $(UNITS); do echo "unit: $$t"; $$t; done
 	@for m in man/*; do mandoc -Tlint -Wwarning $$m || exit 1; done; echo "mandoc: man pages clean"
 	SYM_BIN=$(CURDIR)/$(BUILD)/bin SYM_TOOLS=$(CURDIR)/$(BUILD)/tests/tools bats tests
 
-check: deps
+check: deps-check
 	$(MAKE) test
 
 sanitize:
@@ -86,7 +89,7 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test check sanitize demo install uninstall clean
+.PHONY: all deps deps-check test check sanitize demo install uninstall clean
 
 # ---- fuzzing: libFuzzer harnesses of tests/fuzz/, built with clang ----
 # make fuzz                   harnesses and seed corpus into build-fuzz/
