@@ -42,8 +42,8 @@ help_opts() {
 	for bin in "$SYM_BIN"/sym-*; do
 		cmd=${bin##*/}
 		usage=$("$bin" --help |
-			awk 'NR == 1 || /^        / { print; next } { exit }' |
-			sed 's/^usage: //' | tr -s '[:space:]' ' ' | sed 's/ $//')
+			awk 'NR == 1 || /^      / { print; next } { exit }' |
+			sed 's/^usage: //' | tr -s '[:space:]' ' ' | sed 's/^ //; s/ $//')
 		synopsis=$(mandoc -Tascii "$MAN/$cmd.1" | col -b |
 			awk '/^SYNOPSIS/{f=1; next} /^[A-Z]/{f=0} f' |
 			tr -s '[:space:]' ' ' | sed 's/^ //; s/ $//')

@@ -23,7 +23,7 @@ setup() {
 
 @test "sym-embed: --help, --version, bad option, no model" {
 	run -0 --separate-stderr sym-embed --help
-	[ "${lines[0]}" = "usage: sym-embed [-qV] -m model [-b batch] [-t threads] < images > embeddings" ]
+	[ "${lines[0]}" = "usage: sym-embed [-qV] -m model | --raw [-b batch] [-t threads] < images > embeddings" ]
 	[[ "$output" == *"-b, --batch N        images per forward pass [256]"* ]]
 	[ -z "$stderr" ]
 	run -0 sym-embed --version
