@@ -4,7 +4,8 @@
 # 3 and 4, Dress and Coat, are held out to pick the epoch), then recognise
 # the five classes it never saw (5-9: Sandal, Shirt, Sneaker, Bag, Ankle
 # boot) from ONE memorised example each, and compare with nearest
-# neighbours on raw pixels. Writes everything into $DEMO_OUT (demo/).
+# neighbours on raw pixels. Writes everything into $DEMO_OUT (demo/);
+# $DEMO_SEED (1) seeds training and the memorised examples.
 # Its last line, which scripts read, is
 #   one-shot 5-way: learned 0.xxxx ± 0.xxxx, raw pixels 0.xxxx ± 0.xxxx
 # examples/fashion has the same in full (5-shot too), and results.md there
@@ -14,12 +15,12 @@ bin=${1:-build/bin}
 PATH=$(cd "$bin" && pwd):$PATH
 out=${DEMO_OUT:-demo}
 fashion=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
-seed=${SEED:-1}
-# a small conv tower that keeps a 3x3 map (576 numbers): proto loss on
-# 12-way episodes of the 3 classes and their 90/180/270 rotations,
-# with random affine distortions; short, because 3 classes overfit fast
-arch=conv:32:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,flatten
-train="--arch $arch --loss proto --rotate-classes --way 12 --augment -e 3 --episodes 20"
+seed=${DEMO_SEED:-1}
+# the sym-train options, shared with examples/fashion: a 3-layer conv
+# tower that keeps a 7x7 map (6272 numbers), prototypical loss on 12-way
+# episodes of the 3 classes and their 90/180/270 rotations, random affine
+# distortions, and short (3 classes overfit fast)
+train=$(grep -v '^#' "$(dirname "$0")/fashion/recipe")
 mkdir -p "$out"
 start=$(date +%s)
 
@@ -28,7 +29,7 @@ sym-load -q fashion "$fashion" --classes 0-2 > "$out/train.sym"
 sym-load -q fashion "$fashion" --classes 3-4 --per-class 1000 --shuffle \
     --seed "$seed" > "$out/val.sym"
 sym-train -s "$seed" $train --val "$out/val.sym" --val-way 2 \
-    --val-episodes 1000 -o "$out/fashion.model" < "$out/train.sym" \
+    --val-episodes 5000 -o "$out/fashion.model" < "$out/train.sym" \
     2> "$out/train.log" || { cat "$out/train.log" >&2; exit 1; }
 sed 's/^/   /' "$out/train.log" >&2
 
@@ -56,4 +57,6 @@ echo "   learned:    $learned"
 echo "   raw pixels: $raw"
 echo "   ($(($(date +%s) - start)) s)" >&2
 ci() { echo "$1" | sed -n 's/^accuracy: \([0-9.]*\) ± \([0-9.]*\) .*/\1 ± \2/p'; }
-echo "one-shot 5-way: learned $(ci "$learned"), raw pixels $(ci "$raw")"
+l=$(ci "$learned") r=$(ci "$raw")
+[ -n "$l" ] && [ -n "$r" ] || { echo "demo.sh: cannot read sym-match's accuracy" >&2; exit 1; }
+echo "one-shot 5-way: learned $l, raw pixels $r"

@@ -12,7 +12,6 @@
 # final model. The budgets are in the table.
 set -e
 BIN=${BIN:-../../build/bin}
-THREADS=${THREADS:-2}
 export BIN
 WORK=${WORK:-runs}
 export WORK
@@ -22,48 +21,75 @@ export WAYS
 EPISODES=${EPISODES:-1000}
 export EPISODES
 mkdir -p "$WORK"
+JOBS=${JOBS:-2}
 tsv=results.tsv
-printf 'run\theld_out\tway\taccuracy\tci95\ttrain_s\n' > "$tsv.tmp"
 
-T="-t $THREADS -s 1"
-# budgets: pair runs see 3 x 10000 pairs (60k images), proto runs 100
-# episodes of 60 classes x (5 + 5) images (60k images); Koch at 105 px is
+T="-t 1 -s 1"
+# budgets: pair runs see 2 x 10000 pairs (40k images), proto runs 67
+# episodes of 60 classes x (5 + 5) images (40k images); Koch at 105 px is
 # ~40x slower per pair here (about 6 pairs per CPU second), so it gets
 # only 1000 pairs (31 steps of 32): barely trained, see results.md.
-PP="--pairs-per-epoch 10000 -e 3 --same-group-negatives 0.5"
-PR="-l proto --way 60 --shot 5 --query 5 --episodes 100 -e 1 --rotate-classes"
+PP="--pairs-per-epoch 10000 -e 2 --same-group-negatives 0.5"
+PR="-l proto --way 60 --shot 5 --query 5 --episodes 67 -e 1 --rotate-classes"
 
 run() {
-	# run TAG SIZE DESCRIPTION -- sym-train options
+	# run TAG SIZE DESCRIPTION -- sym-train options; the result goes to
+	# $WORK/TAG.tsv, and a run whose result exists is not repeated
 	tag=$1 size=$2 desc=$3
 	shift 4
+	printf '%s\t%s\tsym-train %s\n' "$tag" "$desc" "$*" > "$WORK/$tag.cmd"
+	[ -s "$WORK/$tag.tsv" ] && return 0
 	echo "== $tag: $desc" >&2
-	printf '%s\t%s\tsym-train %s\n' "$tag" "$desc" "$*" >> "$WORK/cmds.tsv"
-	sh heldout.sh "$tag" "$size" "$HELD" "$@" >> "$tsv.tmp"
+	sh heldout.sh "$tag" "$size" "$HELD" "$@" > "$WORK/$tag.tsv.tmp"
+	mv "$WORK/$tag.tsv.tmp" "$WORK/$tag.tsv"
 }
 
-: > "$WORK/cmds.tsv"
-run raw 28 "raw pixels (28 px), no training" -- \
-    -a flatten -l proto --way 5 --episodes 1 -e 1 $T
-run koch-bce 105 "Koch net, 105 px, bce pairs, 1k pairs" -- \
-    -a koch -l bce --lr 0.0001 --pairs-per-epoch 1000 -e 1 \
-    --same-group-negatives 0.5 -b 32 $T
-run koch-bce-aug 105 "Koch net, 105 px, bce pairs, 1k pairs, aug" -- \
-    -a koch -l bce --lr 0.0001 --pairs-per-epoch 1000 -e 1 \
-    --same-group-negatives 0.5 -b 32 --augment $T
-run conv4-contr 28 "conv4, 28 px, contrastive pairs, 30k pairs" -- \
-    -a conv4 -l contrastive $PP $T
-run conv4-contr-aug 28 "conv4, 28 px, contrastive pairs, 30k pairs, aug" -- \
-    -a conv4 -l contrastive $PP --augment $T
-run conv4-bce 28 "conv4, 28 px, bce pairs, 30k pairs" -- \
-    -a conv4 -l bce $PP $T
-run conv4-bce-aug 28 "conv4, 28 px, bce pairs, 30k pairs, aug" -- \
-    -a conv4 -l bce $PP --augment $T
-run conv4-proto 28 "conv4, 28 px, proto 60-way 5+5 + rotations, 100 ep" -- \
-    -a conv4 $PR $T
-run conv4-proto-aug 28 "conv4, 28 px, proto + rotations, 100 ep, aug" -- \
-    -a conv4 $PR --augment $T
-mv "$tsv.tmp" "$tsv"
+# the runs, in JOBS (1 or 2) parallel queues: the machine has 2 cores
+# and one sym-train uses about one
+queue1() {
+	run raw 28 "raw pixels (28 px), no training" -- \
+	    -a flatten -l proto --way 5 --episodes 1 -e 1 $T
+	run conv4-proto 28 "conv4, 28 px, proto 60-way 5+5 + rotations, 67 ep" -- \
+	    -a conv4 $PR $T
+	run koch-bce-aug 105 "Koch net, 105 px, bce pairs, 1k pairs, aug" -- \
+	    -a koch -l bce --lr 0.0001 --pairs-per-epoch 1000 -e 1 \
+	    --same-group-negatives 0.5 -b 32 --augment $T
+	run koch-bce 105 "Koch net, 105 px, bce pairs, 1k pairs" -- \
+	    -a koch -l bce --lr 0.0001 --pairs-per-epoch 1000 -e 1 \
+	    --same-group-negatives 0.5 -b 32 $T
+}
+queue2() {
+	run conv4-contr 28 "conv4, 28 px, contrastive pairs, 20k pairs" -- \
+	    -a conv4 -l contrastive $PP $T
+	run conv4-contr-aug 28 "conv4, 28 px, contrastive pairs, 20k pairs, aug" -- \
+	    -a conv4 -l contrastive $PP --augment $T
+	run conv4-bce 28 "conv4, 28 px, bce pairs, 20k pairs" -- \
+	    -a conv4 -l bce $PP $T
+	run conv4-bce-aug 28 "conv4, 28 px, bce pairs, 20k pairs, aug" -- \
+	    -a conv4 -l bce $PP --augment $T
+	run conv4-proto-aug 28 "conv4, 28 px, proto + rotations, 67 ep, aug" -- \
+	    -a conv4 $PR --augment $T
+}
+if [ "$JOBS" -ge 2 ]; then
+	queue1 & q1=$!
+	queue2 & q2=$!
+	wait $q1
+	wait $q2
+else
+	queue1
+	queue2
+fi
+TAGS="raw koch-bce koch-bce-aug conv4-contr conv4-contr-aug conv4-bce
+    conv4-bce-aug conv4-proto conv4-proto-aug"
+{
+	printf 'run\theld_out\tway\taccuracy\tci95\ttrain_s\n'
+	for t in $TAGS; do
+		cat "$WORK/$t.tsv"
+	done
+} > "$tsv"
+for t in $TAGS; do
+	cat "$WORK/$t.cmd"
+done > "$WORK/cmds.tsv"
 
 if command -v gnuplot > /dev/null; then
 	runs=$(cut -f1 "$tsv" | sed 1d | uniq | tr '\n' ' ')
