@@ -8,35 +8,7 @@
 #include <string.h>
 
 #include "sym.h"
-
-/* gcc -O2 does not vectorise these loops (a float reduction may not be
- * reordered, a ternary becomes a branch), so the hot ones use GNU vector
- * extensions, which gcc and clang map onto whatever SIMD the target has. */
-typedef float vf4 __attribute__((vector_size(16)));
-typedef int vi4 __attribute__((vector_size(16)));
-
-static vf4
-ld(const float *p)
-{
-	vf4 v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void
-st(float *p, vf4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static vf4
-splat(float k)
-{
-	vf4 v = { k, k, k, k };
-
-	return v;
-}
+#include "simd.h"
 
 /* lanes of v where m is set, else 0 */
 static vf4

@@ -5,30 +5,14 @@
 #include <string.h>
 
 #include "sym.h"
+#include "simd.h"
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
 
-/* Adam's update in 4-float vectors (gcc -O2 leaves the scalar loop
- * scalar: sqrtf may set errno). GNU vector extensions; the square root
- * is SSE's where there is SSE, else per lane. */
-typedef float vf4 __attribute__((vector_size(16)));
-
-static vf4
-ld(const float *p)
-{
-	vf4 v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void
-st(float *p, vf4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
+/* Adam's update in 4-float vectors (simd.h); the square root is SSE's
+ * where there is SSE, else per lane. */
 
 static vf4
 vsqrt(vf4 v)
