@@ -112,7 +112,7 @@ tb=$dir/train_bench
 train() {
 	arch=$1 size=$2 loss=$3 steps=$4 warm=$5
 	shift 5
-	syms= peers= ratios=
+	syms='' peers='' ratios=''
 	for r in $(seq "$reps"); do
 		"$tb" -a "$arch" -s "$size" -l "$loss" -n "$steps" \
 		    -w "$warm" > "$dir/sym.out" 2> "$dir/sym.err"
@@ -137,14 +137,14 @@ train() {
 }
 
 echo "train: pairs/s (128 pairs per step), symnet vs PyTorch"
-pt_1= pt_2=
-train mlp 28 contrastive 50 5 1 2
+pt_1='' pt_2=''
+train mlp 28 contrastive 200 20 1 2
 # shellcheck disable=SC2086
 row "train mlp 28px pairs/s (torch: best of 1/2 thr)" "$sym_med" \
     "$peer_med" "$ratio" ">=4x"
 # shellcheck disable=SC2086
 echo "  mlp torch medians: 1 thread $(median $pt_1), 2 threads $(median $pt_2)"
-pt_2=
+pt_2=''
 train conv4 28 contrastive 10 2 2
 conv4_torch=$peer_med
 row "train conv4 28px pairs/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
@@ -152,11 +152,10 @@ train koch 105 bce 3 1 2
 row "train koch 105px bce pairs/s" "$sym_med" "$peer_med" "$ratio" ">=1.2x"
 
 if [ "${TUNED:-0}" = 1 ]; then
-	for a in "mlp 1" "mlp 2" "conv4 2"; do
-		set -- $a
-		torch_tuned $py bench/train/torch_train.py "$1" 28 \
-		    contrastive 128 20 3 "$2" > "$dir/torch.out"
-		row "info: torch tuned $1 $2 thr pairs/s" - \
+	for a in mlp:1 mlp:2 conv4:2; do
+		torch_tuned $py bench/train/torch_train.py "${a%:*}" 28 \
+		    contrastive 128 20 3 "${a#*:}" > "$dir/torch.out"
+		row "info: torch tuned ${a%:*} ${a#*:} thr pairs/s" - \
 		    "$(kv pairs_per_s "$dir/torch.out")" - -
 	done
 fi
@@ -166,6 +165,9 @@ echo "train: where a conv4 step goes (symnet, 2 threads)"
 sed 's/^/  /' "$dir/sym.out"
 row "conv4 step: GEMM share of step" \
     "$(kv gemm_share "$dir/sym.out")%" - - ">=70%"
+echo "train: where a koch step goes (symnet, 2 threads)"
+"$tb" -k -a koch -s 105 -l bce -n 1 -w 1 > "$dir/sym.out" 2> "$dir/sym.err"
+grep -v '^spec' "$dir/sym.out" | sed 's/^/  /'
 
 # ---- train: the real command -----------------------------------------------
 
@@ -190,14 +192,14 @@ echo "embed: images/s, sym-embed (whole process) vs PyTorch eval"
 "$bin/sym-load" -q fashion --size 105 --per-class 50 > "$dir/s105.sym"
 "$bin/sym-train" -q -a conv4 -e 1 --pairs-per-epoch 256 \
     -o "$dir/conv4.model" < "$dir/s28.sym"
-"$bin/sym-train" -q -a koch -l bce --lr 1e-4 -e 1 --pairs-per-epoch 128 \
+"$bin/sym-train" -q -a koch -l bce --lr 1e-4 -e 1 -b 8 --pairs-per-epoch 8 \
     -o "$dir/koch.model" < "$dir/s105.sym"
 "$bin/sym-load" -q fashion --per-class 1000 > "$dir/i28.sym"
 "$bin/sym-load" -q fashion --size 105 --per-class 100 > "$dir/i105.sym"
 
 # embed ARCH SIZE IMAGES PEER_IMAGES: sets sym_med, peer_med, ratio
 embed() {
-	syms= peers= ratios=
+	syms='' peers='' ratios=''
 	for r in $(seq "$reps"); do
 		t0=$(now)
 		"$bin/sym-embed" -m "$dir/$1.model" < "$dir/i$2.sym" \
@@ -219,6 +221,16 @@ embed conv4 28 10000 10240
 row "embed conv4 28px images/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
 embed koch 105 1000 1024
 row "embed koch 105px images/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
+# the engine alone (eval forward of 256 random images, no I/O), to tell
+# its cost from sym-embed's start-up and streams
+for a in conv4:28 koch:105; do
+	"$tb" -i -a "${a%:*}" -s "${a#*:}" -b 256 -n 3 -w 1 \
+	    > "$dir/sym.out" 2> "$dir/sym.err"
+	echo "  engine forward only, ${a%:*}:" \
+	    "$(kv images_per_s "$dir/sym.out") images/s," \
+	    "GEMM $(kv gemm_share "$dir/sym.out")% of it," \
+	    "$(kv gemm_gflops "$dir/sym.out") GFLOP/s in GEMM"
+done
 rm -f "$dir"/*.sym "$dir"/*.model
 
 # ---- match -------------------------------------------------------------------

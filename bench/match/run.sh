@@ -8,8 +8,10 @@
 # it prints queries/s of FAISS's index.search, of sym-match's search (its
 # -v "search:" line), and of the whole sym-match process timed from
 # outside (start-up, reading both streams, output); the ratios to FAISS;
-# and the fraction of queries whose nearest neighbour agrees. Each figure
-# is the best of REPS runs (default 3), since the machine may be shared.
+# the ratio of CPU seconds (all threads) FAISS and sym-match spend in the
+# search, steadier than wall time on a busy machine; and the fraction of
+# queries whose nearest neighbour agrees. Each figure is the best of REPS
+# runs (default 3).
 # Last, sym-match's peak RSS (GNU time) matching 1,000 queries against
 # 1,000,000 support vectors of d = 128, next to the vectors' own size.
 #
@@ -32,29 +34,36 @@ now() {
 	date +%s.%N
 }
 
-# the larger of two numbers
+# the larger (max) or smaller (min) of two numbers
 max() {
 	echo "$1 $2" | awk '{ print ($1 > $2) ? $1 : $2 }'
 }
+min() {
+	echo "$1 $2" | awk '{ print ($1 < $2) ? $1 : $2 }'
+}
 
-printf '%-5s %-2s %10s %10s %10s %8s %8s %7s\n' dim k faiss_q/s \
-	search_q/s whole_q/s search_x whole_x agree
+printf '%-4s %-2s %9s %10s %9s %9s %8s %7s %7s\n' dim k faiss_q/s \
+	search_q/s whole_q/s search_x whole_x cpu_x agree
 for d in 64 128; do
 	$py bench/match/gen.py "$dir/s.f32" 100000 $d 1
 	$py bench/match/gen.py "$dir/q.f32" 10000 $d 2
 	"$dir/raw2emb" $d 100000 < "$dir/s.f32" > "$dir/s.emb"
 	"$dir/raw2emb" $d 10000 < "$dir/q.f32" > "$dir/q.emb"
 	for k in 1 5; do
-		f=0 s=0 w=0
+		f=0 fc=1e9 s=0 sc=1e9 w=0
 		for r in $(seq "$reps"); do
-			f=$(max "$f" "$($py bench/match/faiss_knn.py \
-			    "$dir/s.f32" "$dir/q.f32" $d $k "$dir/faiss.txt" |
-			    awk '/^search:/ { print $4 }')")
+			# "search: 4.11 s, 2432 queries/s, cpu 8.02 s"
+			$py bench/match/faiss_knn.py "$dir/s.f32" "$dir/q.f32" \
+			    $d $k "$dir/faiss.txt" > "$dir/ferr"
+			f=$(max "$f" "$(awk '{ print $4 }' "$dir/ferr")")
+			fc=$(min "$fc" "$(awk '{ print $7 }' "$dir/ferr")")
 			t0=$(now)
 			"$bin/sym-match" -v -t 2 -k $k -s "$dir/s.emb" \
 			    "$dir/q.emb" > "$dir/sym.tsv" 2> "$dir/err"
 			t1=$(now)
 			s=$(max "$s" "$(awk '/search:/ { print $5 }' \
+			    "$dir/err")")
+			sc=$(min "$sc" "$(awk '/search:/ { print $8 }' \
 			    "$dir/err")")
 			w=$(max "$w" "$(echo "$t0 $t1" |
 			    awk '{ printf "%.0f", 10000 / ($2 - $1) }')")
@@ -62,8 +71,9 @@ for d in 64 128; do
 		agree=$(cut -f3 "$dir/sym.tsv" | tr -d '#' |
 		    paste - "$dir/faiss.txt" |
 		    awk '$1 == $2 { n++ } END { printf "%.4f", n / NR }')
-		echo "$d $k $f $s $w $agree" | awk '{ printf "%-5s %-2s %10.0f \
-%10.0f %10.0f %7.2fx %7.2fx %7s\n", $1, $2, $3, $4, $5, $4 / $3, $5 / $3, $6 }'
+		echo "$d $k $f $s $w $fc $sc $agree" | awk '{ printf \
+		    "%-4s %-2s %9.0f %10.0f %9.0f %8.2fx %7.2fx %6.2fx %7s\n",
+		    $1, $2, $3, $4, $5, $4 / $3, $5 / $3, $6 / $7, $8 }'
 	done
 done
 grep blas: "$dir/err" || true

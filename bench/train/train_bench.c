@@ -5,8 +5,10 @@
  * Prints pairs/s of the median step and where the time goes: the GEMM /
  * other split from sym_net_times, and with -k each non-GEMM kernel of the
  * net timed alone at the shapes of the step (to name a bottleneck).
+ * With -i it times eval-mode forward passes of -b images instead (what
+ * sym-embed does per batch, without I/O) and prints images/s.
  *
- * usage: train_bench [-k] [-a arch] [-s size] [-l loss] [-b pairs]
+ * usage: train_bench [-ik] [-a arch] [-s size] [-l loss] [-b pairs]
  *            [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +24,7 @@
 
 struct opts {
 	const char *arch;
-	int size, loss, pairs, steps, warmup, threads, kernels;
+	int size, loss, pairs, steps, warmup, threads, kernels, infer;
 };
 
 static double
@@ -51,7 +54,7 @@ median(double *v, int n)
 static void
 usage(void)
 {
-	fputs("usage: train_bench [-k] [-a arch] [-s size] [-l loss] "
+	fputs("usage: train_bench [-ik] [-a arch] [-s size] [-l loss] "
 	    "[-b pairs] [-n steps] [-w warmup] [-t threads]\n", stderr);
 	exit(2);
 }
@@ -270,16 +273,56 @@ kernel_times(const char *spec, int size, int B)
 	free(s);
 }
 
+/* GEMM floating-point operations of one forward (*fwd) and one backward
+ * (*bwd) of B images through the net with this canonical spec, counting
+ * as net.c computes: conv and dense take 2 M N K each for the output,
+ * dW and (below layer 0) dx. */
+static void
+spec_flops(const char *spec, int size, int B, double *fwd, double *bwd)
+{
+	char *s = sym_estrdup(spec), *tok, *save = NULL;
+	int c = 1, h = size, w = size, li = 0;
+
+	*fwd = *bwd = 0;
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",",
+	    &save), li++) {
+		int oc, k, pad = 0, ps = 2;
+		double f;
+
+		if (sscanf(tok, "conv:%d:%d:%d", &oc, &k, &pad) >= 2) {
+			h = h + 2 * pad - k + 1;
+			w = w + 2 * pad - k + 1;
+			f = 2.0 * oc * c * k * k * h * w * B;
+			c = oc;
+		} else if (sscanf(tok, "dense:%d", &oc) == 1) {
+			f = 2.0 * oc * c * h * w * B;
+			c = oc;
+			h = w = 1;
+		} else {
+			if (sscanf(tok, "pool:%d", &ps) == 1) {
+				h /= ps;
+				w /= ps;
+			}
+			continue;
+		}
+		*fwd += f;
+		*bwd += li > 0 ? 2 * f : f;
+	}
+	free(s);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o = { "conv4", 28, SYM_LOSS_CONTRASTIVE, 128, 10, 2, 2,
-	    0 };
+	    0, 0 };
+	struct rusage ru;
 	struct sym_net *net;
 	struct sym_optim opt, hopt;
 	struct sym_rng rng;
 	float *x, *same, *de, *head = NULL, *hgrad = NULL;
 	double *tstep, tf = 0, tb = 0, tl = 0, to = 0, gemm, other, med;
+	double ffwd, fbwd;
 	size_t nin, np, nh;
 	int c, i, D, B;
 
@@ -287,8 +330,11 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ka:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ika:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
+		case 'i':
+			o.infer = 1;
+			break;
 		case 'k':
 			o.kernels = 1;
 			break;
@@ -349,6 +395,34 @@ main(int argc, char **argv)
 	de = sym_emalloc((size_t)2 * B * D * sizeof(float));
 	tstep = sym_emalloc((o.steps ? o.steps : 1) * sizeof(double));
 
+	if (o.infer) {
+		/* forward passes of B images in eval mode */
+		for (i = -o.warmup; i < o.steps; i++) {
+			double t0;
+
+			if (i == 0)
+				sym_net_reset_times(net);
+			t0 = now();
+			sym_net_forward(net, x, B, 0);
+			if (i >= 0)
+				tstep[i] = now() - t0;
+		}
+		sym_net_times(net, &gemm, &other);
+		med = median(tstep, o.steps);
+		getrusage(RUSAGE_SELF, &ru);
+		printf("arch %s\n", o.arch);
+		printf("input 1x%dx%d\n", o.size, o.size);
+		printf("blas %s threads %d\n", sym_blas_core(), o.threads);
+		printf("images_per_batch %d\n", B);
+		printf("batch_median_ms %.2f\n", 1e3 * med);
+		printf("images_per_s %.1f\n", B / med);
+		printf("gemm_share %.1f %%\n", 100 * gemm / (gemm + other));
+		spec_flops(sym_net_spec(net), o.size, B, &ffwd, &fbwd);
+		printf("gemm_gflops %.0f\n", ffwd * o.steps / gemm / 1e9);
+		printf("peak_rss_mb %.0f\n", ru.ru_maxrss / 1024.0);
+		goto done;
+	}
+
 	/* compute: warm-up steps (workspace, page faults, BLAS threads),
 	 * then timed ones */
 	for (i = -o.warmup; i < o.steps; i++) {
@@ -408,10 +482,17 @@ main(int argc, char **argv)
 		printf("gemm_ms_per_step %.2f\n", 1e3 * gemm / o.steps);
 		printf("other_ms_per_step %.2f\n", 1e3 * other / o.steps);
 		printf("adam_ms_per_step %.2f\n", 1e3 * to / o.steps);
+		/* what GEMM achieved: the step's flops over its GEMM time */
+		spec_flops(sym_net_spec(net), o.size, 2 * B, &ffwd, &fbwd);
+		printf("gemm_gflop_per_step %.1f\n", (ffwd + fbwd) / 1e9);
+		printf("gemm_gflops %.0f\n",
+		    (ffwd + fbwd) * o.steps / gemm / 1e9);
+		getrusage(RUSAGE_SELF, &ru);
+		printf("peak_rss_mb %.0f\n", ru.ru_maxrss / 1024.0);
 	}
 	if (o.kernels)
 		kernel_times(sym_net_spec(net), o.size, 2 * B);
-
+done:
 	sym_net_free(net);
 	sym_optim_free(&opt);
 	sym_optim_free(&hopt);
