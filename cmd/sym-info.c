@@ -89,7 +89,7 @@ main(int argc, char *argv[])
 	struct sym_reader *r;
 	struct sym_record rec;
 	const struct sym_header *h;
-	const char *name = "<stdin>";
+	const char *name = "stdin";
 	FILE *f = stdin;
 	int ch, check = 0, header_only = 0, records = 0;
 	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;

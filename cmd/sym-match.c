@@ -4,6 +4,7 @@
  * one labelled stream, or score pairs of embeddings for verification.
  * Summaries go to stderr or --summary FILE.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ struct opts {
 static void
 usage(FILE *f)
 {
-	fputs("usage: sym-match [-qv] -s support [-s support]... [-k top] "
+	fputs("usage: sym-match [-qv] -s support [-s support ...] [-k top] "
 	    "[--reduce max|mean]\n"
 	    "                 [--reject t] [--summary file] [--confusion] "
 	    "[-t threads] [file]\n"
@@ -217,7 +218,7 @@ static FILE *
 open_input(const char *path, const char **name)
 {
 	if (!path || strcmp(path, "-") == 0) {
-		*name = "<stdin>";
+		*name = "stdin";
 		return stdin;
 	}
 	*name = path;
@@ -263,6 +264,9 @@ static void
 summary_open(struct summary *s, const struct opts *o)
 {
 	memset(s, 0, sizeof *s);
+	/* a summary that cannot be written fails before any result */
+	if (o->summary && sym_atomic_check(o->summary) < 0)
+		sym_die("%s", sym_strerror());
 	if (o->summary) {
 		/* kept in memory so a failure on the way leaves no file */
 		s->path = o->summary;
@@ -700,6 +704,9 @@ classify(const struct opts *o, struct summary *sum)
 	if (o->verbose)
 		sym_warn("search: %.2f s, %.0f queries/s, cpu %.2f s",
 		    tsearch, tsearch > 0 ? nq / tsearch : 0.0, csearch);
+	/* the reader of the results went away: stop quietly, no summary */
+	if (fflush(stdout) != 0 && errno == EPIPE)
+		sym_epipe_exit();
 	if (nq == 0 && !o->quiet)
 		sym_warn("%s: no queries", qname);
 	if (sum->f)
@@ -883,11 +890,11 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			free(o.support);
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		case 'V':
 			puts("sym-match " SYM_VERSION);
 			free(o.support);
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		default:
 			usage(stderr);
 			free(o.support);

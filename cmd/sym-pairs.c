@@ -56,7 +56,7 @@ main(int argc, char *argv[])
 {
 	long long count = 10000, seed = 1, maxmem = 4096;
 	double posfrac = 0.5, hard = 0;
-	const char *name = "<stdin>";
+	const char *name = "stdin";
 	FILE *f = stdin;
 	int ch, quiet = 0;
 	struct sym_reader *r;

@@ -75,7 +75,7 @@ static FILE *
 open_input(const char *path, const char **name)
 {
 	if (!path || strcmp(path, "-") == 0) {
-		*name = "<stdin>";
+		*name = "stdin";
 		return stdin;
 	}
 	*name = path;
@@ -448,10 +448,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help();
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		case 'V':
 			puts("sym-show " SYM_VERSION);
-			return 0;
+			return sym_fshut(stdout, "<stdout>");
 		default:
 			usage(stderr);
 			return 2;

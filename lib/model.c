@@ -366,14 +366,7 @@ special(const char *path)
 int
 sym_model_check_path(const char *path)
 {
-	struct sym_atomic a;
-
-	if (special(path))
-		return 0;
-	if (sym_atomic_open(&a, path) < 0)
-		return -1;
-	sym_atomic_abort(&a);
-	return 0;
+	return sym_atomic_check(path);
 }
 
 int

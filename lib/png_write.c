@@ -5,6 +5,7 @@
  */
 #include <png.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <string.h>
 
 #include "sym.h"
@@ -43,7 +44,13 @@ sym_png_write_rgb(FILE *f, const char *name, const uint8_t *rgb,
 		return sym_seterr("%s: out of memory", name);
 	}
 	if (setjmp(png_jmpbuf(png))) {
+		/* libpng only says "Write Error": the stream knows why */
+		int e = ferror(f) ? errno : 0;
+
 		png_destroy_write_struct(&png, &info);
+		if (e)
+			return sym_seterr("%s: write error: %s", name,
+			    strerror(e));
 		return sym_seterr("%s: %s", name, pngerr);
 	}
 	png_init_io(png, f);

@@ -95,6 +95,10 @@ struct sym_atomic {
 };
 /* Open; -1 with sym_strerror() on failure (e.g. the folder is missing). */
 int sym_atomic_open(struct sym_atomic *a, const char *path);
+/* 0 if sym_atomic_open(path) would succeed (the folder exists and is
+ * writable), else -1 with the reason; leaves nothing behind. Commands
+ * call it before long work, so a bad output path fails up front. */
+int sym_atomic_check(const char *path);
 /* Flush, fsync, close and rename; -1 on any error (the temp is removed). */
 int sym_atomic_commit(struct sym_atomic *a);
 /* Close and remove the temporary file; the old file stays. */

@@ -324,6 +324,22 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 }
 
 int
+sym_atomic_check(const char *path)
+{
+	struct sym_atomic a;
+	struct stat st;
+
+	/* a device or FIFO is written in place: opening one to try it
+	 * could block (a FIFO without reader) */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if (sym_atomic_open(&a, path) < 0)
+		return -1;
+	sym_atomic_abort(&a);
+	return 0;
+}
+
+int
 sym_atomic_commit(struct sym_atomic *a)
 {
 	int bad;

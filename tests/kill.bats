@@ -194,19 +194,19 @@ setcount() {
 	claim - 3 > claim.sym
 	setcount claim.sym 1000000
 	run -1 --separate-stderr sym-train --max-memory 100 -o m.model < claim.sym
-	[ "${stderr/: <stdin>:/: stdin:}" = "sym-train: stdin: needs 788 MB of memory, the limit is 100 MB (see --max-memory)" ]
+	[ "${stderr/: stdin:/: stdin:}" = "sym-train: stdin: needs 788 MB of memory, the limit is 100 MB (see --max-memory)" ]
 	[ -z "$output" ]
 	run -1 --separate-stderr sym-pairs --max-memory 100 < claim.sym
-	[ "$stderr" = "sym-pairs: <stdin>: needs 788 MB of memory, the limit is 100 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-pairs: stdin: needs 788 MB of memory, the limit is 100 MB (see --max-memory)" ]
 	[ -z "$output" ]
 	# the default limit is 4096 MB, and the refusal takes no memory
 	setcount claim.sym 10000000
 	lim=unlimited
 	asan || lim=1000000
 	run -1 --separate-stderr bash -c "ulimit -v $lim; OPENBLAS_NUM_THREADS=1 exec sym-train -o m.model < claim.sym"
-	[ "${stderr/: <stdin>:/: stdin:}" = "sym-train: stdin: needs 7880 MB of memory, the limit is 4096 MB (see --max-memory)" ]
+	[ "${stderr/: stdin:/: stdin:}" = "sym-train: stdin: needs 7880 MB of memory, the limit is 4096 MB (see --max-memory)" ]
 	run -1 --separate-stderr bash -c "ulimit -v $lim; OPENBLAS_NUM_THREADS=1 exec sym-pairs < claim.sym"
-	[ "$stderr" = "sym-pairs: <stdin>: needs 7880 MB of memory, the limit is 4096 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-pairs: stdin: needs 7880 MB of memory, the limit is 4096 MB (see --max-memory)" ]
 	[ "$(ls -A)" = claim.sym ]
 }
 
@@ -229,12 +229,12 @@ setcount() {
 	cp unknown.sym known.sym
 	setcount known.sym 1300
 	run -1 --separate-stderr sym-pairs --max-memory 1 < known.sym
-	[ "$stderr" = "sym-pairs: <stdin>: needs 2 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-pairs: stdin: needs 2 MB of memory, the limit is 1 MB (see --max-memory)" ]
 	# without a count, the reader can only say the limit was passed
 	run -1 --separate-stderr sym-pairs --max-memory 1 < unknown.sym
-	[ "$stderr" = "sym-pairs: <stdin>: needs more memory than the limit of 1 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-pairs: stdin: needs more memory than the limit of 1 MB (see --max-memory)" ]
 	[ -z "$output" ]
 	run -1 --separate-stderr sym-train --max-memory 1 -o m.model < unknown.sym
-	[ "${stderr/: <stdin>:/: stdin:}" = "sym-train: stdin: needs more memory than the limit of 1 MB (see --max-memory)" ]
+	[ "${stderr/: stdin:/: stdin:}" = "sym-train: stdin: needs more memory than the limit of 1 MB (see --max-memory)" ]
 	[ ! -e m.model ]
 }

@@ -58,7 +58,7 @@ std: 1.70783" ]
 
 @test "sym-info: empty input is refused" {
 	run -1 --separate-stderr sym-info < /dev/null
-	[ "$stderr" = "sym-info: <stdin>: empty input (expected a sym stream)" ]
+	[ "$stderr" = "sym-info: stdin: empty input (expected a sym stream)" ]
 	[ -z "$output" ]
 }
 

@@ -13,7 +13,7 @@ setup() {
 
 @test "sym-match: --help, --version, bad options" {
 	run -0 sym-match --help
-	[[ "${lines[0]}" == "usage: sym-match [-qv] -s support [-s support]... [-k top] [--reduce max|mean]" ]]
+	[[ "${lines[0]}" == "usage: sym-match [-qv] -s support [-s support ...] [-k top] [--reduce max|mean]" ]]
 	[[ "$output" == *"--within-group"* ]]
 	run -0 sym-match -V
 	[ "$output" = "sym-match 0.1.0" ]
@@ -113,13 +113,13 @@ z	0	0	0	1" ]
 	[ "$stderr" = "sym-match: nan.emb: record 1: value 0 is not finite (nan)" ]
 	printf 'a 1 inf\n' | mkemb > inf.emb
 	run -1 --separate-stderr sym-match -s sup.emb < inf.emb
-	[ "$stderr" = "sym-match: <stdin>: record 0: value 1 is not finite (inf)" ]
+	[ "$stderr" = "sym-match: stdin: record 0: value 1 is not finite (inf)" ]
 }
 
 @test "sym-match: empty, truncated and wrong input" {
 	run -1 --separate-stderr sym-match -s sup.emb < /dev/null
 	[ -z "$output" ]
-	[ "$stderr" = "sym-match: <stdin>: empty input (expected a sym stream)" ]
+	[ "$stderr" = "sym-match: stdin: empty input (expected a sym stream)" ]
 	run -1 --separate-stderr sym-match -s /dev/null q.emb
 	[ "$stderr" = "sym-match: /dev/null: empty input (expected a sym stream)" ]
 	run -1 --separate-stderr sym-match -s missing.emb q.emb

@@ -58,21 +58,21 @@ setup() {
 @test "sym-pairs: one class is refused" {
 	printf 'a 1 1\na 2 2\n' | mkimages 2 1 > one.sym
 	run -1 --separate-stderr sym-pairs < one.sym
-	[ "$stderr" = "sym-pairs: <stdin>: need at least 2 classes with images, got 1" ]
+	[ "$stderr" = "sym-pairs: stdin: need at least 2 classes with images, got 1" ]
 	[ -z "$output" ]
 }
 
 @test "sym-pairs: no class with two images is refused" {
 	printf 'a 1 1\nb 2 2\n' | mkimages 2 1 > single.sym
 	run -1 --separate-stderr sym-pairs < single.sym
-	[ "$stderr" = "sym-pairs: <stdin>: no class has 2 images, so no same-class pair exists" ]
+	[ "$stderr" = "sym-pairs: stdin: no class has 2 images, so no same-class pair exists" ]
 	[ -z "$output" ]
 }
 
 @test "sym-pairs: a pairs stream is not input" {
 	sym-pairs -q -n 5 < five.sym > p.sym
 	run -1 --separate-stderr sym-pairs < p.sym
-	[ "$stderr" = "sym-pairs: <stdin>: expected images or embeddings, got pairs" ]
+	[ "$stderr" = "sym-pairs: stdin: expected images or embeddings, got pairs" ]
 }
 
 @test "sym-pairs: bad options" {
@@ -86,7 +86,7 @@ setup() {
 
 @test "sym-pairs: empty and truncated input" {
 	run -1 --separate-stderr sym-pairs < /dev/null
-	[ "$stderr" = "sym-pairs: <stdin>: empty input (expected a sym stream)" ]
+	[ "$stderr" = "sym-pairs: stdin: empty input (expected a sym stream)" ]
 	head -c 150 five.sym > cut
 	run -1 --separate-stderr sym-pairs cut
 	[[ "$stderr" == "sym-pairs: cut: truncated stream after "* ]]
@@ -97,6 +97,6 @@ setup() {
 	run -1 --separate-stderr sym-pairs --max-memory 1 < <(
 		for i in $(seq 1 600); do echo "c$((i % 2)) $(seq -s ' ' 1 2000)"; done |
 		mkimages 2000 1)
-	[[ "$stderr" == "sym-pairs: <stdin>: needs 1 MB of memory, the limit is 1 MB (see --max-memory)" ]] ||
-		[[ "$stderr" == "sym-pairs: <stdin>: needs "*"MB of memory, the limit is 1 MB (see --max-memory)" ]]
+	[[ "$stderr" == "sym-pairs: stdin: needs 1 MB of memory, the limit is 1 MB (see --max-memory)" ]] ||
+		[[ "$stderr" == "sym-pairs: stdin: needs "*"MB of memory, the limit is 1 MB (see --max-memory)" ]]
 }

@@ -81,7 +81,7 @@ setup() {
 
 @test "sym-show: bad inputs leave no PNG behind" {
 	run -1 --separate-stderr sym-show -o x.png < /dev/null
-	[ "$stderr" = "sym-show: <stdin>: empty input (expected a sym stream)" ]
+	[ "$stderr" = "sym-show: stdin: empty input (expected a sym stream)" ]
 	[ ! -e x.png ]
 	printf 'a 1 2\n' | mkemb > e.emb
 	run -1 --separate-stderr sym-show -o x.png e.emb
