@@ -55,7 +55,7 @@ setup() {
 	    > em/emnist-letters-mapping.txt
 	awk 'BEGIN { for (i = 0; i <= 9; i++) print i, 48 + i }' \
 	    > em/emnist-digits-mapping.txt
-	run -0 make -s -C "$EX/emnist" EMNIST_DIR="$PWD/em" OUT="$PWD/out" \
+	run -0 make -s --no-print-directory -C "$EX/emnist" EMNIST_DIR="$PWD/em" OUT="$PWD/out" \
 	    BIN="$SYM_BIN" ARCH=mlp EPOCHS=2 EPISODES=5 DRAWS=3 \
 	    EVAL_EPISODES=20
 	echo "$output"
@@ -68,14 +68,14 @@ setup() {
 	# trained on letters a..t only, validated on u..z
 	run -0 sym-info out/letters.model
 	[[ "$output" == *"val-way"* ]]
-	make -s -C "$EX/emnist" OUT="$PWD/out" clean
+	make -s --no-print-directory -C "$EX/emnist" OUT="$PWD/out" clean
 	[ ! -e out ]
 }
 
 @test "examples/walkthrough: three models, per-epoch TSV, on tiny MNIST files" {
 	mkdir mn
 	mkset mn t10k 10 20 0
-	run -0 make -s -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out" \
+	run -0 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out" \
 	    BIN="$SYM_BIN" TRAIN_N=150 EVAL_N=50 VAL_PAIRS=100 EPOCHS=2 \
 	    PAIRS=300
 	echo "$output"
