@@ -89,8 +89,8 @@ main(int argc, char *argv[])
 	struct sym_reader *r;
 	struct sym_record rec;
 	const struct sym_header *h;
-	const char *name = "stdin";
-	FILE *f = stdin;
+	const char *name;
+	FILE *f;
 	int ch, check = 0, header_only = 0, records = 0;
 	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;
 	uint64_t *counts = NULL, ncounts = 0;
@@ -127,10 +127,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		f = sym_efopen(name, "rb");
-	}
+	f = sym_open_input(optind < argc ? argv[optind] : NULL, &name);
 
 	/* read: a model file, or a stream */
 	npre = fread(pre, 1, sizeof(pre), f);

@@ -214,30 +214,12 @@ scorer_of(struct sym_scorer *sc, float **hp, const struct sym_header *h,
 	sc->hp = *hp;
 }
 
-static FILE *
-open_input(const char *path, const char **name)
-{
-	if (!path || strcmp(path, "-") == 0) {
-		*name = "stdin";
-		return stdin;
-	}
-	*name = path;
-	return sym_efopen(path, "rb");
-}
-
-static void
-close_input(FILE *f)
-{
-	if (f != stdin)
-		fclose(f);
-}
-
 /* A whole labelled embeddings (or pairs) stream, checked finite. */
 static void
 read_all(struct sym_dataset *d, const char *path, int kind,
     const char **name)
 {
-	FILE *f = open_input(path, name);
+	FILE *f = sym_open_input(path, name);
 	struct sym_reader *r = sym_ereader_open(f, *name);
 	size_t D, i;
 
@@ -245,7 +227,7 @@ read_all(struct sym_dataset *d, const char *path, int kind,
 	if (sym_dataset_read(d, r, 0) < 0)
 		sym_die("%s", sym_strerror());
 	sym_reader_close(r);
-	close_input(f);
+	sym_close_input(f);
 	D = (size_t)dim_of(&d->hdr);
 	for (i = 0; i < d->n; i++)
 		check_finite(d->f32 + i * D, D, *name, i);
@@ -628,7 +610,7 @@ classify(const struct opts *o, struct summary *sum)
 		ko.hp = sc.hp;
 	}
 
-	f = open_input(o->input, &qname);
+	f = sym_open_input(o->input, &qname);
 	r = sym_ereader_open(f, qname);
 	sym_reader_expect(r, SYM_EMBEDDINGS, SYM_F32);
 	qh = sym_reader_header(r);
@@ -712,7 +694,7 @@ classify(const struct opts *o, struct summary *sum)
 	if (sum->f)
 		print_summary(sum->f, &t, qh, &s, o);
 	sym_reader_close(r);
-	close_input(f);
+	sym_close_input(f);
 	free(q), free(qlab), free(qidx), free(olab), free(cost), free(hp);
 	free(qmap), free(t.qn), free(t.qright), free(t.conf);
 	support_free(&s);

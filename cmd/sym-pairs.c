@@ -56,8 +56,8 @@ main(int argc, char *argv[])
 {
 	long long count = 10000, seed = 1, maxmem = 4096;
 	double posfrac = 0.5, hard = 0;
-	const char *name = "stdin";
-	FILE *f = stdin;
+	const char *name;
+	FILE *f;
 	int ch, quiet = 0;
 	struct sym_reader *r;
 	struct sym_dataset d;
@@ -111,10 +111,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		f = sym_efopen(name, "rb");
-	}
+	f = sym_open_input(optind < argc ? argv[optind] : NULL, &name);
 
 	/* read */
 	r = sym_ereader_open(f, name);

@@ -71,17 +71,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static FILE *
-open_input(const char *path, const char **name)
-{
-	if (!path || strcmp(path, "-") == 0) {
-		*name = "stdin";
-		return stdin;
-	}
-	*name = path;
-	return sym_efopen(path, "rb");
-}
-
 static void
 new_sheet(struct sym_sheet *sh, long w, long h, const char *out)
 {
@@ -296,7 +285,7 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 
 	n = read_matches(&rows, o->matches, o->limit);
 	/* the first image of each support class */
-	sf = open_input(o->support, &sname);
+	sf = sym_open_input(o->support, &sname);
 	sr = sym_ereader_open(sf, sname);
 	sym_reader_expect(sr, SYM_IMAGES, SYM_U8);
 	sh_h = sym_reader_header(sr);
@@ -471,7 +460,7 @@ main(int argc, char *argv[])
 		    "stdin");
 
 	/* read and draw */
-	f = open_input(optind < argc ? argv[optind] : NULL, &name);
+	f = sym_open_input(optind < argc ? argv[optind] : NULL, &name);
 	r = sym_ereader_open(f, name);
 	h = sym_reader_header(r);
 	if (!u8_images(h))

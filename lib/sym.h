@@ -79,6 +79,11 @@ void sym_parse_size(const char *s, int max, int *w, int *h, const char *opt);
 int sym_fshut(FILE *f, const char *name);
 /* fopen that dies with "prog: name: strerror" on failure; "-" is stdin. */
 FILE *sym_efopen(const char *path, const char *mode);
+/* An input operand: path, or stdin for NULL or "-"; *name is what
+ * messages call it ("stdin" or path). Dies if path cannot be opened. */
+FILE *sym_open_input(const char *path, const char **name);
+/* Close what sym_open_input opened (never stdin). */
+void sym_close_input(FILE *f);
 /* Ignore SIGPIPE so write errors reach us as EPIPE; all commands call it. */
 void sym_init_io(void);
 /* Called on EPIPE writing stdout: exit quietly (status 1). */

@@ -277,6 +277,24 @@ sym_efopen(const char *path, const char *mode)
 	return f;
 }
 
+FILE *
+sym_open_input(const char *path, const char **name)
+{
+	if (!path || strcmp(path, "-") == 0) {
+		*name = "stdin";
+		return stdin;
+	}
+	*name = path;
+	return sym_efopen(path, "rb");
+}
+
+void
+sym_close_input(FILE *f)
+{
+	if (f && f != stdin)
+		fclose(f);
+}
+
 void
 sym_init_io(void)
 {
