@@ -148,7 +148,7 @@ pt_2=''
 train conv4 28 contrastive 10 2 2
 conv4_torch=$peer_med
 row "train conv4 28px pairs/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
-train koch 105 bce 3 1 2
+train koch 105 bce 2 1 2
 row "train koch 105px bce pairs/s" "$sym_med" "$peer_med" "$ratio" ">=1.2x"
 
 if [ "${TUNED:-0}" = 1 ]; then
