@@ -352,17 +352,6 @@ sym_model_write(struct sym_model *m, FILE *f, const char *name)
 	return 0;
 }
 
-/* An existing path that is not a regular file (/dev/stdout, a pipe):
- * there is no old model to protect, and renaming over it would replace
- * the device. */
-static int
-special(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
 int
 sym_model_check_path(const char *path)
 {
@@ -375,17 +364,8 @@ sym_model_save(struct sym_model *m, const char *path)
 	struct sym_atomic a;
 	char msg[512];
 
-	if (special(path)) {
-		FILE *f = fopen(path, "wb");
-		int rc;
-
-		if (!f)
-			return sym_seterr("%s:", path);
-		rc = sym_model_write(m, f, path);
-		if (fclose(f) != 0 && rc == 0)
-			rc = sym_seterr("%s: write error:", path);
-		return rc;
-	}
+	/* a device path (/dev/full, /dev/stdout) is written in place by
+	 * sym_atomic_open itself */
 	if (sym_atomic_open(&a, path) < 0)
 		return -1;
 	if (sym_model_write(m, a.f, path) < 0) {
