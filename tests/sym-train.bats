@@ -163,6 +163,37 @@ three.sym" ]
 	cmp p1.model p2.model
 }
 
+# The environment sym-train runs with, once it has started (after its
+# re-exec, if any; without one, as it was after 2.5 s): it waits on a
+# stdin that stays open and empty.
+# shellcheck disable=SC2030,SC2031
+env_of_running() {
+	local pid e t
+	sym-train -q -o m.model < <(sleep 3) 2> /dev/null &
+	pid=$!
+	for t in $(seq 50); do
+		e=$(tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null) || true
+		# the re-executed process has the marker in its environ
+		[[ "$e" == *SYM_BLAS_REEXEC* ]] && break
+		sleep 0.05
+	done
+	kill "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+	printf '%s\n' "$e" | grep '^OPENBLAS_THREAD_TIMEOUT=' || true
+}
+
+@test "sym-train: OpenBLAS idle threads sleep at once, unless the user says" {
+	[ -r /proc/self/environ ] || skip "no /proc"
+	unset OPENBLAS_THREAD_TIMEOUT
+	OPENBLAS_NUM_THREADS=2 run -0 env_of_running
+	[ "$output" = "OPENBLAS_THREAD_TIMEOUT=4" ]
+	OPENBLAS_NUM_THREADS=2 OPENBLAS_THREAD_TIMEOUT=9 run -0 env_of_running
+	[ "$output" = "OPENBLAS_THREAD_TIMEOUT=9" ]
+	# one thread: nothing spins, nothing to set
+	OPENBLAS_NUM_THREADS=1 run -0 env_of_running
+	[ -z "$output" ]
+}
+
 @test "sym-train: -o into a missing folder fails up front, leaving nothing" {
 	run -1 --separate-stderr sym-train -o nodir/m.model < "$D/small.sym"
 	[ "$stderr" = "sym-train: nodir/m.model: No such file or directory" ]
