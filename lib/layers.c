@@ -148,6 +148,35 @@ struct bn_args {
 	double *sum;
 };
 
+/* One im2col row of a 'same' convolution (output as big as the input):
+ * for each of nb planes (H x W, one after another) the block out[y][x] =
+ * plane[y + dy][x + dx], 0 outside. Row-major, that is one shifted run
+ * of the plane; only the dx columns that wrapped into the next row and
+ * the dy rows off the plane need zeros. One long copy instead of H short
+ * ones: this is the biggest non-GEMM pass of a conv4 step. */
+static void
+im2col_same(float *out, const float *plane, int nb, int H, int W, int dy,
+    int dx)
+{
+	long n = (long)H * W, src = (long)dy * W + dx, lo, hi, y;
+	int b, x;
+
+	/* output indices [lo, hi) read plane[i + src], inside [0, n) */
+	lo = src < 0 ? (-src < n ? -src : n) : 0;
+	hi = src > 0 ? n - src : n;
+	if (hi < lo)
+		hi = lo;
+	for (b = 0; b < nb; b++, out += n, plane += n) {
+		vzero(out, (int)lo);
+		vcopy(out + lo, plane + lo + src, (int)(hi - lo));
+		vzero(out + hi, (int)(n - hi));
+		for (y = 0; y < H && dx; y++)
+			for (x = dx < 0 ? 0 : W - dx;
+			    x < (dx < 0 ? -dx : W) && x < W; x++)
+				out[y * W + x] = 0;
+	}
+}
+
 /* in: C x B x H x W. col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
  * zero padding pad, stride 1. Rows go a run at a time; they are short
  * (OW floats), so plain loops beat memcpy calls. */
@@ -171,6 +200,11 @@ im2col_part(void *p, int lo, int hi)
 		c = r / (K * K);
 		ki = r / K % K;
 		kj = r % K;
+		if (OH == H && OW == W) {
+			im2col_same(row, in + ((size_t)c * B + b0) * H * W, nb,
+			    H, W, ki - pad, kj - pad);
+			continue;
+		}
 		x0 = pad - kj > 0 ? pad - kj : 0;
 		x1 = W + pad - kj < OW ? W + pad - kj : OW;
 		if (x1 < x0)

@@ -357,6 +357,13 @@ main(void)
 	ref_conv(3, 2, 5, 4, 3, 3, 1);
 	ref_conv(2, 1, 7, 6, 2, 4, 0);
 	ref_conv(2, 3, 4, 4, 2, 2, 2);
+	/* 'same' convolutions take im2col's shifted-run path: shifts
+	 * wider than the image, a 1 x 1 image, 1 x 1 kernels */
+	ref_conv(4, 2, 9, 11, 3, 5, 2);
+	ref_conv(2, 2, 3, 2, 2, 5, 2);
+	ref_conv(2, 1, 1, 1, 2, 3, 1);
+	ref_conv(2, 3, 4, 5, 2, 1, 0);
+	ref_conv(3, 2, 2, 7, 2, 7, 3);
 	ref_pool_dense();
 	bn_modes();
 	conv_bias_bn();
