@@ -9,6 +9,7 @@
  * real leaks.
  */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -86,8 +87,9 @@ help(void)
 	    "class ALPHABET/characterNN\n"
 	    "  png DIR                  DIR/CLASS/*.png, class = subfolder\n"
 	    "options:\n"
-	    "  --classes LIST           keep these classes: names or index "
-	    "ranges (0-4,Bag) [all]\n"
+	    "  --classes LIST           keep these classes: names, index "
+	    "ranges, patterns\n"
+	    "                           (Bag,0-4,Greek/*) [all]\n"
 	    "  --exclude-classes LIST   drop these classes [none]\n"
 	    "  --per-class N            at most N images per class [all]\n"
 	    "  --limit N                at most N images in all [all]\n"
@@ -420,7 +422,8 @@ source_free(struct source *s)
 /* ---- selection ---- */
 
 /* Mark the classes LIST names in mark[]: a token equal to a class name is
- * that class, else N or N-M are class positions. */
+ * that class, a token with a wildcard is a fnmatch(3) pattern for names
+ * (Greek/\* is one Omniglot alphabet), else N or N-M are positions. */
 static void
 parse_classes(const struct source *s, const char *list, const char *opt,
     uint8_t *mark)
@@ -441,6 +444,17 @@ parse_classes(const struct source *s, const char *list, const char *opt,
 				break;
 		if (i < s->nclasses) {
 			mark[i] = 1;
+			continue;
+		}
+		if (strpbrk(tok, "*?[")) {
+			int hit = 0;
+
+			for (i = 0; i < s->nclasses; i++)
+				if (fnmatch(tok, s->classes[i], 0) == 0)
+					hit = mark[i] = 1;
+			if (!hit)
+				sym_die("%s: no class matches '%s' in %s", opt,
+				    tok, s->desc);
 			continue;
 		}
 		if (!isdigit((unsigned char)tok[0]))

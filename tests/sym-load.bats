@@ -251,6 +251,14 @@ mkmany() {
 	cmp o.sym want.sym
 	run -0 sym-info -H < <(sym-load -q omniglot om --classes Beta/character01,0)
 	[[ "$output" == *"classes: 2"*"class: 0 Alpha/character01"*"class: 1 Beta/character01"* ]]
+	# a pattern: one whole alphabet; one that matches nothing is an error
+	run -0 sym-info -H < <(sym-load -q omniglot om --classes 'Alpha/*')
+	[[ "$output" == *"classes: 2"*"class: 0 Alpha/character01"*"class: 1 Alpha/character02"* ]]
+	run -0 sym-info -H < <(sym-load -q omniglot om --exclude-classes '*/character01')
+	[[ "$output" == *"classes: 1"*"class: 0 Alpha/character02"* ]]
+	run -1 --separate-stderr sym-load -q omniglot om --classes 'Gamma/*'
+	[ "$stderr" = "sym-load: --classes: no class matches 'Gamma/*' in omniglot om" ]
+	[ -z "$output" ]
 	# --size 4: bilinear from 2x2
 	run -0 sym-info < <(sym-load -q omniglot om --size 4)
 	[[ "$output" == *"shape: 1x4x4"* ]]
