@@ -45,7 +45,8 @@ $py -c 'import torch' 2>/dev/null ||
 
 # PyTorch as the reference ran it: none of the tuning variables set
 torch_env() {
-	env -u OPENBLAS_CORETYPE -u OMP_WAIT_POLICY -u OMP_NUM_THREADS \
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_THREAD_TIMEOUT -u OMP_WAIT_POLICY \
+	    -u OMP_NUM_THREADS \
 	    -u MKL_NUM_THREADS -u OPENBLAS_NUM_THREADS "$@"
 }
 # the tuned setting of REFERENCES.md (SkylakeX kernels, passive OpenMP)
@@ -106,6 +107,12 @@ $py -c 'import torch; print("torch", torch.__version__)'
 
 make -s -C bench/train BUILD="$build" OUT="$dir" >&2
 tb=$dir/train_bench
+
+# the ceiling: what SGEMM itself does here, 2 threads, 2048^3
+"$tb" -g 2048 -n 5 -w 1 > "$dir/sym.out" 2> "$dir/sym.err"
+row "info: SGEMM 2048^3 GFLOP/s, 2 threads (ceiling)" \
+    "$(kv sgemm_gflops "$dir/sym.out")" - - -
+echo "sgemm: $(kv sgemm_gflops "$dir/sym.out") GFLOP/s (2048^3, 2 threads)"
 
 # train ARCH SIZE LOSS STEPS WARMUP PEER_THREADS...: rounds of symnet then
 # PyTorch; sets sym_med, peer_med (best thread setting per round), ratio

@@ -6,10 +6,12 @@
  * other split from sym_net_times, and with -k each non-GEMM kernel of the
  * net timed alone at the shapes of the step (to name a bottleneck).
  * With -i it times eval-mode forward passes of -b images instead (what
- * sym-embed does per batch, without I/O) and prints images/s.
+ * sym-embed does per batch, without I/O) and prints images/s. With -g N
+ * it times square N x N SGEMMs through sym_gemm and prints GFLOP/s: the
+ * ceiling every GEMM-bound figure here is measured against.
  *
- * usage: train_bench [-ik] [-a arch] [-s size] [-l loss] [-b pairs]
- *            [-n steps] [-w warmup] [-t threads]
+ * usage: train_bench [-ik] [-g n] [-a arch] [-s size] [-l loss]
+ *            [-b pairs] [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
 #include <math.h>
@@ -24,7 +26,7 @@
 
 struct opts {
 	const char *arch;
-	int size, loss, pairs, steps, warmup, threads, kernels, infer;
+	int size, loss, pairs, steps, warmup, threads, kernels, infer, gemm;
 };
 
 static double
@@ -54,9 +56,39 @@ median(double *v, int n)
 static void
 usage(void)
 {
-	fputs("usage: train_bench [-ik] [-a arch] [-s size] [-l loss] "
-	    "[-b pairs] [-n steps] [-w warmup] [-t threads]\n", stderr);
+	fputs("usage: train_bench [-ik] [-g n] [-a arch] [-s size] "
+	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n",
+	    stderr);
 	exit(2);
+}
+
+/* -g: the best of `steps` N x N x N SGEMMs after `warmup` more */
+static void
+gemm_peak(const struct opts *o)
+{
+	size_t nn = (size_t)o->gemm * o->gemm, q;
+	float *a = sym_emalloc(nn * sizeof(float)),
+	    *b = sym_emalloc(nn * sizeof(float)),
+	    *c = sym_emalloc(nn * sizeof(float));
+	double best = 1e30, t;
+	int i, n = o->gemm;
+
+	for (q = 0; q < nn; q++) {
+		a[q] = 1.0f / (float)(q % 7 + 1);
+		b[q] = 1.0f / (float)(q % 5 + 1);
+	}
+	for (i = 0; i < o->warmup + o->steps; i++) {
+		t = now();
+		sym_gemm(0, 0, n, n, n, 1, a, n, b, n, 0, c, n);
+		t = now() - t;
+		if (i >= o->warmup && t < best)
+			best = t;
+	}
+	printf("gemm_n %d\nthreads %d\nsgemm_gflops %.0f\n", n, o->threads,
+	    2.0 * n * n * n / best / 1e9);
+	free(a);
+	free(b);
+	free(c);
 }
 
 /* ---- per-kernel timing of conv / bn / pool / relu nets ---- */
@@ -315,7 +347,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "conv4", 28, SYM_LOSS_CONTRASTIVE, 128, 10, 2, 2,
-	    0, 0 };
+	    0, 0, 0 };
 	struct rusage ru;
 	struct sym_net *net;
 	struct sym_optim opt, hopt;
@@ -330,8 +362,11 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ika:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ikg:a:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
+		case 'g':
+			o.gemm = (int)sym_parse_long(optarg, 1, 16384, "-g");
+			break;
 		case 'i':
 			o.infer = 1;
 			break;
@@ -368,8 +403,12 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
-	/* set up: the tower, the head, Adam over each, random inputs */
 	sym_blas_threads(o.threads);
+	if (o.gemm) {
+		gemm_peak(&o);
+		return 0;
+	}
+	/* set up: the tower, the head, Adam over each, random inputs */
 	if (!(net = sym_net_new(o.arch, 1, o.size, o.size)))
 		sym_die("%s: %s", o.arch, sym_strerror());
 	sym_rng_seed(&rng, 1);
