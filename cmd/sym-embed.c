@@ -13,8 +13,9 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: sym-embed [-qV] -m model | --raw [-b batch] "
-	    "[-t threads] < images > embeddings\n");
+	fprintf(f, "usage: sym-embed [-qV] -m model [--views list] | --raw "
+	    "[-b batch]\n"
+	    "                 [-t threads] < images > embeddings\n");
 }
 
 static void
@@ -25,6 +26,8 @@ help(void)
 	    "(required)\n"
 	    "      --raw            no model: the embedding is pixel / 255\n"
 	    "                       (the raw-pixel baseline)\n"
+	    "      --views LIST     turns,mirror,shifts or none: how to\n"
+	    "                       view each image [the model's]\n"
 	    "  -b, --batch N        images per forward pass [256]\n"
 	    "  -t, --threads N      BLAS threads [2]\n"
 	    "  -q, --quiet          no messages but errors\n"
@@ -36,6 +39,7 @@ help(void)
 static const struct option longopts[] = {
 	{ "model", required_argument, NULL, 'm' },
 	{ "raw", no_argument, NULL, 'r' },
+	{ "views", required_argument, NULL, 'w' },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -49,7 +53,7 @@ int
 main(int argc, char **argv)
 {
 	const char *model = NULL;
-	int batch = 256, threads = 2, verbose = 0, raw = 0, ch;
+	int batch = 256, threads = 2, verbose = 0, raw = 0, views = -1, ch;
 	struct sym_model *m;
 	struct sym_reader *r;
 
@@ -70,6 +74,10 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			raw = 1;
+			break;
+		case 'w':
+			if ((views = sym_views_parse(optarg)) < 0)
+				sym_usage_die("--views: %s", sym_strerror());
 			break;
 		case 'b':
 			batch = (int)sym_parse_long(optarg, 1, 65536,
@@ -106,6 +114,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (raw && views >= 0)
+		sym_usage_die("--views needs a model, not --raw");
 	sym_blas_threads(threads);
 
 	/* read: the model, then the stream's header */
@@ -113,7 +123,8 @@ main(int argc, char **argv)
 	r = sym_ereader_open(stdin, "stdin");
 
 	/* compute and write, a batch at a time */
-	sym_embed_stream(m, model, r, "stdin", stdout, "<stdout>", batch);
+	sym_embed_stream(m, model, m && views < 0 ? m->views : views < 0 ?
+	    0 : views, r, "stdin", stdout, "<stdout>", batch);
 
 	sym_reader_close(r);
 	sym_model_free(m);

@@ -48,6 +48,7 @@ help(void)
 "  -t, --threads N              BLAS threads [2]\n"
 "      --augment                random affine distortion of each image [off]\n"
 "      --rotate-classes         90, 180, 270 degree turns are new classes [off]\n"
+"      --views LIST             sym-embed's views: turns,mirror,shifts [none]\n"
 "      --unshared               each side of a pair has its own tower [off]\n"
 "      --pairs-per-epoch N      pairs drawn from labelled images [10000]\n"
 "      --same-group-negatives F share of negatives from one group [0]\n"
@@ -70,7 +71,7 @@ help(void)
 
 enum {
 	O_MARGIN = 256, O_LR, O_OPTIMIZER, O_MOMENTUM, O_WD, O_SCHEDULE,
-	O_AUGMENT, O_ROTATE, O_UNSHARED, O_PPE, O_SGN, O_WAY, O_SHOT,
+	O_AUGMENT, O_ROTATE, O_VIEWS, O_UNSHARED, O_PPE, O_SGN, O_WAY, O_SHOT,
 	O_QUERY, O_EPISODES, O_VAL, O_VALWAY, O_VALEP, O_VALGROUP, O_CKPT,
 	O_RESUME,
 	O_MAXMEM, O_VERBOSE
@@ -92,6 +93,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "augment", no_argument, NULL, O_AUGMENT },
 	{ "rotate-classes", no_argument, NULL, O_ROTATE },
+	{ "views", required_argument, NULL, O_VIEWS },
 	{ "unshared", no_argument, NULL, O_UNSHARED },
 	{ "pairs-per-epoch", required_argument, NULL, O_PPE },
 	{ "same-group-negatives", required_argument, NULL, O_SGN },
@@ -260,6 +262,10 @@ main(int argc, char **argv)
 			break;
 		case O_ROTATE:
 			o.rotate_classes = 1;
+			break;
+		case O_VIEWS:
+			if ((o.views = sym_views_parse(optarg)) < 0)
+				sym_usage_die("--views: %s", sym_strerror());
 			break;
 		case O_UNSHARED:
 			o.unshared = 1;

@@ -45,14 +45,22 @@ sym_model_check_shape(const struct sym_model *m, const char *mname,
 }
 
 void
-sym_model_stamp(const struct sym_model *m, const char *name,
+sym_model_stamp(const struct sym_model *m, const char *name, int views,
     struct sym_header *h)
 {
-	char buf[32];
+	char buf[32], vname[64];
+	uint32_t id = m->crc;
 
+	sym_views_name(views, vname, sizeof(vname));
+	/* embeddings made with other views than the model's own must not
+	 * mix with those made with its own: another identity */
+	if (views != m->views)
+		id = sym_crc32(m->crc, vname, strlen(vname));
 	sym_header_set_meta(h, "model", name);
-	snprintf(buf, sizeof(buf), "%08x", (unsigned)m->crc);
+	snprintf(buf, sizeof(buf), "%08x", (unsigned)id);
 	sym_header_set_meta(h, "model-id", buf);
+	if (views)
+		sym_header_set_meta(h, "views", vname);
 	sym_header_set_meta(h, "loss", sym_loss_name(m->loss));
 	snprintf(buf, sizeof(buf), "%.9g", m->margin);
 	sym_header_set_meta(h, "margin", buf);
@@ -88,10 +96,11 @@ struct eout {
 	struct sym_writer *w;
 	uint64_t base;		/* stream index of the segment's first item */
 	uint64_t items_before, pairs_before;	/* announced, earlier segs */
+	int views;		/* SYM_VIEW_* bits */
 	/* the pending batch */
 	int B, n;
 	size_t D;		/* embedding length */
-	float *x;
+	float *x, *tmp, *e;	/* inputs, scratch and embeddings */
 	uint32_t *labels;
 };
 
@@ -104,7 +113,11 @@ flush_batch(struct eout *o)
 	if (o->n == 0)
 		return;
 	/* raw mode: the scaled pixels are the embedding */
-	e = o->m ? sym_model_forward(o->m, 0, o->x, o->n) : o->x;
+	e = o->x;
+	if (o->m) {
+		sym_model_embed(o->m, o->views, o->x, o->n, o->tmp, o->e);
+		e = o->e;
+	}
 	for (int i = 0; i < o->n; i++)
 		sym_ewrite_item(o->w, o->labels[i], e + i * D);
 	o->n = 0;
@@ -137,7 +150,7 @@ begin_out(struct eout *o)
 	o->items_before = ni;
 	o->pairs_before = np;
 	if (o->m) {
-		sym_model_stamp(o->m, o->model_name, &h);
+		sym_model_stamp(o->m, o->model_name, o->views, &h);
 	} else {
 		/* raw pixels: a "model" of its own, so sym-match refuses
 		 * to mix these with learned embeddings */
@@ -149,7 +162,7 @@ begin_out(struct eout *o)
 }
 
 void
-sym_embed_stream(struct sym_model *m, const char *model_name,
+sym_embed_stream(struct sym_model *m, const char *model_name, int views,
     struct sym_reader *r, const char *inname, FILE *out,
     const char *outname, int batch)
 {
@@ -168,6 +181,8 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 	if (m && sym_model_check_shape(m, model_name, inname, ih->c, ih->h,
 	    ih->w) < 0)
 		sym_die("%s", sym_strerror());
+	if (m && sym_views_check(views, m->loss, m->h, m->w) < 0)
+		sym_die("%s: %s", model_name, sym_strerror());
 	memset(&o, 0, sizeof(o));
 	o.m = m;
 	o.model_name = model_name;
@@ -176,8 +191,13 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 	o.name = outname;
 	o.B = batch;
 	isz = (size_t)ih->c * ih->h * ih->w;
-	o.D = m ? (size_t)m->dim : isz;
+	o.views = views;
+	o.D = m ? (size_t)m->dim * sym_views_count(views) : isz;
 	o.x = sym_emalloc((size_t)batch * isz * sizeof(float));
+	if (m) {
+		o.tmp = sym_emalloc((size_t)batch * isz * sizeof(float));
+		o.e = sym_emalloc((size_t)batch * o.D * sizeof(float));
+	}
 	o.labels = sym_emalloc((size_t)batch * sizeof(uint32_t));
 	begin_out(&o);
 	seg = sym_reader_segments(r);
@@ -209,5 +229,7 @@ sym_embed_stream(struct sym_model *m, const char *model_name,
 	flush_batch(&o);
 	sym_ewriter_close(o.w);
 	free(o.x);
+	free(o.tmp);
+	free(o.e);
 	free(o.labels);
 }

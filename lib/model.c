@@ -14,6 +14,9 @@
 #define TRAIN_FIXED 80		/* training section before its arrays */
 #define FLAG_UNSHARED 1u
 #define FLAG_TRAIN 2u
+/* bits 2-4: the SYM_VIEW_* bits sym-embed uses */
+#define FLAG_VIEWS_SHIFT 2
+#define FLAG_VIEWS ((uint32_t)SYM_VIEW_ALL << FLAG_VIEWS_SHIFT)
 
 struct sym_model *
 sym_model_new(const char *arch, int loss, float margin, int c, int h, int w,
@@ -301,7 +304,8 @@ sym_model_write(struct sym_model *m, FILE *f, const char *name)
 	wbytes(&o, SYM_MODEL_MAGIC, SYM_MODEL_MAGIC_LEN);
 	wu16(&o, SYM_MODEL_MAJOR);
 	wu16(&o, SYM_MODEL_MINOR);
-	wu32(&o, (m->unshared ? FLAG_UNSHARED : 0) | (tr ? FLAG_TRAIN : 0));
+	wu32(&o, (m->unshared ? FLAG_UNSHARED : 0) | (tr ? FLAG_TRAIN : 0) |
+	    (uint32_t)m->views << FLAG_VIEWS_SHIFT);
 	wu32(&o, (uint32_t)m->loss);
 	wf32(&o, m->margin);
 	wu32(&o, (uint32_t)m->dim);
@@ -633,8 +637,14 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	NH = ru64(&c);
 	alen = ru32(&c);
 	nmeta = ru32(&c);
-	if (flags & ~(FLAG_UNSHARED | FLAG_TRAIN))
+	if (flags & ~(FLAG_UNSHARED | FLAG_TRAIN | FLAG_VIEWS))
 		return bad(NULL, name, "unknown flags (damaged model)");
+	if (sym_views_check((int)(flags & FLAG_VIEWS) >> FLAG_VIEWS_SHIFT,
+	    (int)loss, (int)H, (int)W) < 0) {
+		snprintf(msg, sizeof(msg), "%.200s (damaged model)",
+		    sym_strerror());
+		return bad(NULL, name, msg);
+	}
 	if (!sym_loss_name((int)loss))
 		return bad(NULL, name, "unknown loss");
 	if (C < 1 || H < 1 || W < 1 || C > SYM_MAX_DIM || H > SYM_MAX_DIM ||
@@ -676,6 +686,7 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	free(arch);
 	m->scale = scale;
 	m->offset = offset;
+	m->views = (int)(flags & FLAG_VIEWS) >> FLAG_VIEWS_SHIFT;
 	if ((uint64_t)m->dim != D ||
 	    sym_net_nparams(m->tower[0]) != P ||
 	    sym_net_nstate(m->tower[0]) != S || m->nhead != NH)
@@ -801,6 +812,7 @@ int
 sym_model_print_info(FILE *out, const struct sym_model *m, const char *name)
 {
 	struct sym_model_train *tr = m->train;
+	char vb[64];
 
 	(void)name;	/* the layout of sym-info's stream lines has none */
 	fprintf(out, "kind: %s\n", tr ? "checkpoint" : "model");
@@ -815,6 +827,7 @@ sym_model_print_info(FILE *out, const struct sym_model *m, const char *name)
 	fprintf(out, "normalization: x * %.9g + %.9g\n", m->scale, m->offset);
 	fprintf(out, "embedding dim: %d\n", m->dim);
 	fprintf(out, "towers: %s\n", m->unshared ? "unshared" : "shared");
+	fprintf(out, "views: %s\n", sym_views_name(m->views, vb, sizeof(vb)));
 	fprintf(out, "parameters: %zu\n", sym_model_nparams(m));
 	fprintf(out, "head parameters: %zu\n", m->nhead);
 	for (uint32_t i = 0; i < m->nmeta; i++)

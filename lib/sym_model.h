@@ -45,6 +45,7 @@ struct sym_model {
 	int c, h, w;		/* input shape */
 	float scale, offset;	/* the net sees u8 * scale + offset */
 	int unshared;		/* 1: tower[1] embeds the pair's b side */
+	int views;		/* SYM_VIEW_* bits sym-embed uses (views.c) */
 	struct sym_net *tower[2];	/* tower[1] is NULL when shared */
 	size_t nhead;
 	float *head;		/* sym_head_nparams(loss, dim) values */
@@ -104,6 +105,23 @@ int sym_model_print_info(FILE *out, const struct sym_model *m,
 
 /* ---- embedding (lib/embed.c) ---- */
 
+/* Test-time views (lib/views.c): bits of sym_model.views. */
+#define SYM_VIEW_TURNS 1	/* the 4 quarter turns */
+#define SYM_VIEW_MIRROR 2	/* each also mirrored left to right */
+#define SYM_VIEW_SHIFTS 4	/* each the mean over 4 one-pixel shifts too */
+#define SYM_VIEW_ALL 7
+/* "turns,mirror,shifts" (any subset) or "none" -> bits; -1, error set */
+int sym_views_parse(const char *s);
+const char *sym_views_name(int views, char *buf, size_t n);
+/* concatenated views per image: 1, 2, 4 or 8 */
+int sym_views_count(int views);
+/* 0 when a model of this loss and input shape can use views; else -1 */
+int sym_views_check(int views, int loss, int h, int w);
+/* Embed n normalized images x in views: out gets n x (dim x count)
+ * floats; tmp is scratch for n images. */
+void sym_model_embed(struct sym_model *m, int views, const float *x, int n,
+    float *tmp, float *out);
+
 /* u8 pixels to what the net sees: out[i] = in[i] * scale + offset. */
 void sym_model_normalize(const struct sym_model *m, float *out,
     const uint8_t *in, size_t n);
@@ -117,16 +135,17 @@ const float *sym_model_forward(struct sym_model *m, int t, const float *in,
 int sym_model_check_shape(const struct sym_model *m, const char *mname,
     const char *sname, uint32_t c, uint32_t h, uint32_t w);
 /* Header metadata naming the model ("model", "model-id", "loss",
- * "margin", "arch", and "head" for bce/concat) into h. */
+ * "margin", "arch", "head" for bce/concat, "views" when not none) into
+ * h, for embeddings made with these views. */
 void sym_model_stamp(const struct sym_model *m, const char *name,
-    struct sym_header *h);
+    int views, struct sym_header *h);
 /* sym-embed: read u8 images or pairs from r, write embeddings to out in
  * batches of `batch`, flushing each so output starts before input ends.
  * m NULL embeds raw pixels (pixel / 255, model-id "raw"), the baseline
  * every learned metric must beat. Dies on error (messages name the
  * streams). */
 void sym_embed_stream(struct sym_model *m, const char *model_name,
-    struct sym_reader *r, const char *inname, FILE *out,
+    int views, struct sym_reader *r, const char *inname, FILE *out,
     const char *outname, int batch);
 
 /* ---- training (lib/train.c) ---- */
@@ -145,6 +164,7 @@ struct sym_train_opts {
 	uint64_t seed;
 	int augment;
 	int rotate_classes;
+	int views;		/* SYM_VIEW_* bits recorded in the model */
 	int unshared;
 	long pairs_per_epoch;	/* labelled images, pair losses */
 	double same_group_neg;	/* fraction of negatives from one group */

@@ -810,6 +810,10 @@ sym_train_run(const struct sym_train_opts *o,
 	    (int)train->hdr.h, (int)train->hdr.w, o->unshared);
 	if (!m)
 		sym_die("%s", sym_strerror());
+	/* only sym-embed uses the views; training never sees them */
+	if (sym_views_check(o->views, o->loss, m->h, m->w) < 0)
+		sym_die("--views: %s", sym_strerror());
+	m->views = o->views;
 	tr.m = m;
 	tr.D = D = m->dim;
 	tr.ntower = m->unshared ? 2 : 1;

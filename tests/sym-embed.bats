@@ -23,7 +23,8 @@ setup() {
 
 @test "sym-embed: --help, --version, bad option, no model" {
 	run -0 --separate-stderr sym-embed --help
-	[ "${lines[0]}" = "usage: sym-embed [-qV] -m model | --raw [-b batch] [-t threads] < images > embeddings" ]
+	[ "${lines[0]}" = "usage: sym-embed [-qV] -m model [--views list] | --raw [-b batch]" ]
+	[ "${lines[1]}" = "                 [-t threads] < images > embeddings" ]
 	[[ "$output" == *"-b, --batch N        images per forward pass [256]"* ]]
 	[ -z "$stderr" ]
 	run -0 sym-embed --version
@@ -85,6 +86,42 @@ setup() {
 	[ "$head" = "$want" ]
 	bid=$(tail -c 4 "$D/bce.model" | od -An -tx4 | tr -d ' ')
 	[ "$bid" != "$id" ]
+}
+
+@test "sym-embed: views are the model's, or --views; each its own identity" {
+	sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 256 \
+	    --views turns,mirror,shifts -o v.model < "$D/train.sym"
+	run -0 sym-info v.model
+	[[ "$output" == *$'\nviews: turns,mirror,shifts\n'* ]]
+	run -0 sym-info "$D/m.model"
+	[[ "$output" == *$'\nviews: none\n'* ]]
+	# 8 views of 128 numbers; the stream says which views
+	sym-embed -m v.model < "$D/in.sym" > all.sym
+	run -0 sym-info all.sym
+	[[ "$output" == *$'\ndim: 1024\n'* ]]
+	[[ "$output" == *$'\nmeta: views=turns,mirror,shifts\n'* ]]
+	id=$(tail -c 4 v.model | od -An -tx4 | tr -d ' ')
+	[[ "$output" == *"meta: model-id=$id"* ]]
+	# --views none: the plain embedding, under another identity
+	sym-embed -m v.model --views none < "$D/in.sym" > none.sym
+	run -0 sym-info none.sym
+	[[ "$output" == *$'\ndim: 128\n'* ]]
+	[[ "$output" != *"model-id=$id"* ]]
+	[[ "$output" != *"views="* ]]
+	# the same numbers as the model's first view with turns only
+	sym-embed -m v.model --views turns < "$D/in.sym" > turns.sym
+	run -0 sym-info turns.sym
+	[[ "$output" == *$'\ndim: 512\n'* ]]
+	# sym-match refuses to mix embeddings made with other views
+	run -1 --separate-stderr sym-match -s none.sym < all.sym
+	[[ "$stderr" == *"model"* ]]
+	run -2 --separate-stderr sym-embed -m v.model --views turn
+	[ "$stderr" = "sym-embed: --views: unknown view 'turn' (turns, mirror, shifts or none)" ]
+	run -2 --separate-stderr sym-embed --raw --views turns
+	[ "$stderr" = "sym-embed: --views needs a model, not --raw" ]
+	run -1 --separate-stderr sym-embed -m "$D/bce.model" --views mirror < "$D/in.sym"
+	[ "$stderr" = "sym-embed: $D/bce.model: views need a distance head (contrastive or proto), not bce" ]
+	[ -z "$output" ]
 }
 
 @test "sym-embed: a pairs stream stays pairs, with f32 items" {

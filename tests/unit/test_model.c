@@ -238,6 +238,86 @@ saving(void)
 	sym_model_free(m);
 }
 
+/* Views: names, the flag bits in the file, and exact embeddings through
+ * a tower that is the identity ("flatten": the embedding is the image). */
+static void
+views(void)
+{
+	/* 3 x 3 image 1..9; turned a quarter clockwise and mirrored */
+	static const float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const float turn1[9] = { 7, 4, 1, 8, 5, 2, 9, 6, 3 };
+	static const float mirror[9] = { 3, 2, 1, 6, 5, 4, 9, 8, 7 };
+	float tmp[9], out[9 * 8];
+	struct sym_model *m, *m2;
+	unsigned char *a;
+	char name[64];
+	size_t n;
+
+	CHECK(sym_views_parse("turns,mirror,shifts") == SYM_VIEW_ALL);
+	CHECK(sym_views_parse("shifts,turns") ==
+	    (SYM_VIEW_SHIFTS | SYM_VIEW_TURNS));
+	CHECK(sym_views_parse("none") == 0);
+	CHECK(sym_views_parse("turn") < 0);
+	CHECK(has(sym_strerror(), "unknown view 'turn' (turns, mirror, "
+	    "shifts or none)"));
+	CHECK(sym_views_parse("turns,") < 0);
+	CHECK(sym_views_parse("") < 0);
+	CHECK(strcmp(sym_views_name(SYM_VIEW_ALL, name, sizeof(name)),
+	    "turns,mirror,shifts") == 0);
+	CHECK(strcmp(sym_views_name(0, name, sizeof(name)), "none") == 0);
+	CHECK(sym_views_count(SYM_VIEW_ALL) == 8);
+	CHECK(sym_views_count(SYM_VIEW_SHIFTS) == 1);
+	CHECK(sym_views_check(SYM_VIEW_TURNS, SYM_LOSS_BCE, 3, 3) < 0);
+	CHECK(has(sym_strerror(), "views need a distance head"));
+	CHECK(sym_views_check(SYM_VIEW_TURNS, SYM_LOSS_PROTO, 3, 4) < 0);
+	CHECK(has(sym_strerror(), "turns need square images, not 4x3"));
+	CHECK(sym_views_check(SYM_VIEW_MIRROR, SYM_LOSS_PROTO, 3, 4) == 0);
+
+	m = sym_model_new("flatten", SYM_LOSS_PROTO, 1, 1, 3, 3, 0);
+	CHECK(m && m->dim == 9);
+	if (!m)
+		return;
+	/* proto: views side by side, unscaled */
+	sym_model_embed(m, SYM_VIEW_TURNS | SYM_VIEW_MIRROR, x, 1, tmp, out);
+	CHECK(memcmp(out, x, sizeof(x)) == 0);
+	CHECK(memcmp(out + 9, turn1, sizeof(x)) == 0);
+	CHECK(out[18] == 9 && out[26] == 1);	/* half a turn */
+	CHECK(memcmp(out + 36, mirror, sizeof(x)) == 0);
+	/* shifts: pixel (0, 0) is the mean of itself, the pixel below,
+	 * the one to its right and two of background (offset 0) */
+	sym_model_embed(m, SYM_VIEW_SHIFTS, x, 1, tmp, out);
+	CHECK_NEAR(out[0], (1 + 4 + 2) / 5.0, 1e-6);
+	CHECK_NEAR(out[4], (5 + 2 + 8 + 4 + 6) / 5.0, 1e-6);
+	/* contrastive: each view scaled by 1 / sqrt(views) */
+	m->loss = SYM_LOSS_CONTRASTIVE;
+	sym_model_embed(m, SYM_VIEW_TURNS, x, 1, tmp, out);
+	CHECK_NEAR(out[9], turn1[0] / 2.0, 1e-6);
+
+	/* the bits go into the file and back; a pair head refuses them */
+	m->loss = SYM_LOSS_PROTO;
+	m->views = SYM_VIEW_TURNS | SYM_VIEW_SHIFTS;
+	a = to_bytes(m, &n);
+	CHECK(a && sym_get_u32(a + 12) == ((SYM_VIEW_TURNS |
+	    SYM_VIEW_SHIFTS) << 2));
+	m2 = a ? sym_model_parse(a, n, "M") : NULL;
+	CHECK(m2 && m2->views == (SYM_VIEW_TURNS | SYM_VIEW_SHIFTS));
+	sym_model_free(m2);
+	if (a) {
+		sym_put_u32(a + 16, SYM_LOSS_BCE);
+		sym_put_u32(a + n - 4, sym_crc32(0, a, n - 4));
+		CHECK(sym_model_parse(a, n, "M") == NULL);
+		CHECK(has(sym_strerror(), "M: views need a distance head "
+		    "(contrastive or proto), not bce (damaged model)"));
+		sym_put_u32(a + 16, SYM_LOSS_PROTO);
+		sym_put_u32(a + 12, 1u << 5);
+		sym_put_u32(a + n - 4, sym_crc32(0, a, n - 4));
+		CHECK(sym_model_parse(a, n, "M") == NULL);
+		CHECK(has(sym_strerror(), "M: unknown flags"));
+	}
+	free(a);
+	sym_model_free(m);
+}
+
 int
 main(void)
 {
@@ -248,5 +328,6 @@ main(void)
 	    SYM_LOSS_PROTO, 0, 0);
 	damage();
 	saving();
+	views();
 	return UNIT_END();
 }
