@@ -79,8 +79,22 @@ else
 	queue1
 	queue2
 fi
+# test-time views: no training, the conv4-proto-aug model embedded as
+# its 4 turns, each mirrored, each averaged over one-pixel shifts
+if [ ! -s "$WORK/conv4-proto-aug-views.tsv" ]; then
+	echo "== conv4-proto-aug-views" >&2
+	TRAIN=$WORK/conv4-proto-aug.model EMBED="--views turns,mirror,shifts" \
+	    sh heldout.sh conv4-proto-aug-views 28 "$HELD" \
+	    > "$WORK/conv4-proto-aug-views.tsv.tmp"
+	mv "$WORK/conv4-proto-aug-views.tsv.tmp" \
+	    "$WORK/conv4-proto-aug-views.tsv"
+fi
+printf '%s\t%s\t%s\n' conv4-proto-aug-views \
+    "conv4-proto-aug's model, test-time views" \
+    "sym-embed --views turns,mirror,shifts (no training)" \
+    > "$WORK/conv4-proto-aug-views.cmd"
 TAGS="raw koch-bce koch-bce-aug conv4-contr conv4-contr-aug conv4-bce
-    conv4-bce-aug conv4-proto conv4-proto-aug"
+    conv4-bce-aug conv4-proto conv4-proto-aug conv4-proto-aug-views"
 {
 	printf 'run\theld_out\tway\taccuracy\tci95\ttrain_s\n'
 	for t in $TAGS; do

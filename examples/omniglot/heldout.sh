@@ -13,7 +13,8 @@
 # (N values, default "20 5"), EPISODES (default 1000), TRAIN (if set, a
 # model file to evaluate instead of training: the options are ignored),
 # PAIRS (if set, sym-pairs options: train on pairs drawn from the
-# training alphabets instead of on labelled images).
+# training alphabets instead of on labelled images), EMBED (sym-embed
+# options, e.g. --views none).
 set -e
 tag=$1 size=$2 held=$3
 shift 3
@@ -46,7 +47,7 @@ else
 fi
 t1=$(date +%s)
 # shellcheck disable=SC2086
-cat $te_files | "$BIN"/sym-embed -q -m "$model" > "$WORK/$tag.emb"
+cat $te_files | "$BIN"/sym-embed -q -m "$model" ${EMBED:-} > "$WORK/$tag.emb"
 for n in $WAYS; do
 	"$BIN"/sym-match --episodes "$EPISODES" --way "$n" --shot 1 \
 	    --queries 1 --within-group "$WORK/$tag.emb" > "$WORK/$tag.$n.txt"
