@@ -58,10 +58,10 @@ sym_views_name(int views, char *buf, size_t n)
 		return buf;
 	}
 	buf[0] = 0;
-	for (i = 0; i < NNAMES; i++)
+	for (i = 0; i < NNAMES && off < n; i++)
 		if (views & view_names[i].bit)
-			off += snprintf(buf + off, off < n ? n - off : 0,
-			    "%s%s", off ? "," : "", view_names[i].name);
+			off += snprintf(buf + off, n - off, "%s%s",
+			    off ? "," : "", view_names[i].name);
 	return buf;
 }
 

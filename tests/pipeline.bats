@@ -150,6 +150,8 @@ vg() {
 	vg pairs 0 sym-pairs -q -n 200 < img.sym > pairs.sym
 	vg train 0 sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --batch 16 -o m.model < pairs.sym
 	vg embed 0 sym-embed -q -t 1 -m m.model < img.sym > e.emb
+	vg views 0 sym-embed -q -t 1 -m m.model --views turns,mirror,shifts < img.sym > v.emb
+	[ "$(sym-info v.emb | sed -n 's/^dim: //p')" = 1024 ]
 	sym-load -q fashion --set test --classes 0-4 --per-class 1 --size 12 |
 	    sym-embed -q -t 1 -m m.model > support.emb
 	vg match 0 sym-match -t 1 -k 2 -s support.emb < e.emb > m.tsv 2> summary
