@@ -123,8 +123,10 @@ main(int argc, char **argv)
 	r = sym_ereader_open(stdin, "stdin");
 
 	/* compute and write, a batch at a time */
-	sym_embed_stream(m, model, m && views < 0 ? m->views : views < 0 ?
-	    0 : views, r, "stdin", stdout, "<stdout>", batch);
+	if (views < 0)	/* the model's own */
+		views = m ? m->views : 0;
+	sym_embed_stream(m, model, views, r, "stdin", stdout, "<stdout>",
+	    batch);
 
 	sym_reader_close(r);
 	sym_model_free(m);
