@@ -159,7 +159,9 @@ im2col_same(float *out, const float *plane, int nb, int H, int W, int dy,
     int dx)
 {
 	long n = (long)H * W, src = (long)dy * W + dx, lo, hi, y;
-	int b, x;
+	/* columns [x0, x1) of every row have x + dx off the plane */
+	int x0 = dx < 0 ? 0 : W - dx > 0 ? W - dx : 0,
+	    x1 = dx < 0 ? (-dx < W ? -dx : W) : W, b;
 
 	/* output indices [lo, hi) read plane[i + src], inside [0, n) */
 	lo = src < 0 ? (-src < n ? -src : n) : 0;
@@ -171,9 +173,7 @@ im2col_same(float *out, const float *plane, int nb, int H, int W, int dy,
 		vcopy(out + lo, plane + lo + src, (int)(hi - lo));
 		vzero(out + hi, (int)(n - hi));
 		for (y = 0; y < H && dx; y++)
-			for (x = dx < 0 ? 0 : W - dx;
-			    x < (dx < 0 ? -dx : W) && x < W; x++)
-				out[y * W + x] = 0;
+			vzero(out + y * W + x0, x1 - x0);
 	}
 }
 

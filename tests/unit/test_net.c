@@ -364,6 +364,7 @@ main(void)
 	ref_conv(2, 1, 1, 1, 2, 3, 1);
 	ref_conv(2, 3, 4, 5, 2, 1, 0);
 	ref_conv(3, 2, 2, 7, 2, 7, 3);
+	ref_conv(2, 1, 3, 2, 2, 7, 3);	/* shifts wider than a row */
 	ref_pool_dense();
 	bn_modes();
 	conv_bias_bn();
