@@ -591,7 +591,7 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	uint64_t P, S, NH;
 	float margin, scale, offset;
 	char *arch;
-	int badstr = 0;
+	int badstr = 0, views;
 	char msg[256];
 
 	if (n < SYM_MODEL_MAGIC_LEN) {
@@ -639,8 +639,8 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	nmeta = ru32(&c);
 	if (flags & ~(FLAG_UNSHARED | FLAG_TRAIN | FLAG_VIEWS))
 		return bad(NULL, name, "unknown flags (damaged model)");
-	if (sym_views_check((int)(flags & FLAG_VIEWS) >> FLAG_VIEWS_SHIFT,
-	    (int)loss, (int)H, (int)W) < 0) {
+	views = (int)((flags & FLAG_VIEWS) >> FLAG_VIEWS_SHIFT);
+	if (sym_views_check(views, (int)loss, (int)H, (int)W) < 0) {
 		snprintf(msg, sizeof(msg), "%.200s (damaged model)",
 		    sym_strerror());
 		return bad(NULL, name, msg);
@@ -686,7 +686,7 @@ sym_model_parse(const unsigned char *buf, size_t n, const char *name)
 	free(arch);
 	m->scale = scale;
 	m->offset = offset;
-	m->views = (int)(flags & FLAG_VIEWS) >> FLAG_VIEWS_SHIFT;
+	m->views = views;
 	if ((uint64_t)m->dim != D ||
 	    sym_net_nparams(m->tower[0]) != P ||
 	    sym_net_nstate(m->tower[0]) != S || m->nhead != NH)
