@@ -48,6 +48,7 @@ help(void)
 "  -t, --threads N              BLAS threads [2]\n"
 "      --augment                random affine distortion of each image [off]\n"
 "      --rotate-classes         90, 180, 270 degree turns are new classes [off]\n"
+"      --mirror-classes         mirror images are new classes [off]\n"
 "      --views LIST             sym-embed's views: turns,mirror,shifts [none]\n"
 "      --unshared               each side of a pair has its own tower [off]\n"
 "      --pairs-per-epoch N      pairs drawn from labelled images [10000]\n"
@@ -71,7 +72,7 @@ help(void)
 
 enum {
 	O_MARGIN = 256, O_LR, O_OPTIMIZER, O_MOMENTUM, O_WD, O_SCHEDULE,
-	O_AUGMENT, O_ROTATE, O_VIEWS, O_UNSHARED, O_PPE, O_SGN, O_WAY, O_SHOT,
+	O_AUGMENT, O_ROTATE, O_MIRROR, O_VIEWS, O_UNSHARED, O_PPE, O_SGN, O_WAY, O_SHOT,
 	O_QUERY, O_EPISODES, O_VAL, O_VALWAY, O_VALEP, O_VALGROUP, O_CKPT,
 	O_RESUME,
 	O_MAXMEM, O_VERBOSE
@@ -93,6 +94,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "augment", no_argument, NULL, O_AUGMENT },
 	{ "rotate-classes", no_argument, NULL, O_ROTATE },
+	{ "mirror-classes", no_argument, NULL, O_MIRROR },
 	{ "views", required_argument, NULL, O_VIEWS },
 	{ "unshared", no_argument, NULL, O_UNSHARED },
 	{ "pairs-per-epoch", required_argument, NULL, O_PPE },
@@ -262,6 +264,9 @@ main(int argc, char **argv)
 			break;
 		case O_ROTATE:
 			o.rotate_classes = 1;
+			break;
+		case O_MIRROR:
+			o.mirror_classes = 1;
 			break;
 		case O_VIEWS:
 			if ((o.views = sym_views_parse(optarg)) < 0)

@@ -42,6 +42,21 @@ sym_rotate90_u8(uint8_t *out, const uint8_t *in, int c, int h, int w, int k)
 }
 
 void
+sym_mirror_u8(uint8_t *img, int c, int h, int w)
+{
+	for (size_t r = 0; r < (size_t)c * h; r++) {
+		uint8_t *row = img + r * w;
+
+		for (int x = 0; x < w / 2; x++) {
+			uint8_t v = row[x];
+
+			row[x] = row[w - 1 - x];
+			row[w - 1 - x] = v;
+		}
+	}
+}
+
+void
 sym_affine_warp(float *out, const float *in, int c, int h, int w,
     const double m[6])
 {

@@ -65,6 +65,8 @@ void sym_transpose_u8(uint8_t *out, const uint8_t *in, int h, int w);
  * images. */
 void sym_rotate90_u8(uint8_t *out, const uint8_t *in, int c, int h, int w,
     int k);
+/* Mirror c x h x w in place, left to right. */
+void sym_mirror_u8(uint8_t *img, int c, int h, int w);
 
 /* Warp c x h x w floats through an affine map: output pixel (x, y) takes
  * input point (m[0]*u + m[1]*v + m[2] + cx, m[3]*u + m[4]*v + m[5] + cy)

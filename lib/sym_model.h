@@ -164,6 +164,7 @@ struct sym_train_opts {
 	uint64_t seed;
 	int augment;
 	int rotate_classes;
+	int mirror_classes;
 	int views;		/* SYM_VIEW_* bits recorded in the model */
 	int unshared;
 	long pairs_per_epoch;	/* labelled images, pair losses */

@@ -92,50 +92,65 @@ batch_rng(struct sym_rng *r, uint64_t seed, uint64_t epoch, uint64_t step)
 
 /* ---- data ---- */
 
-/* Each class's 90, 180 and 270 degree rotations become new classes
- * ("name@90"); names keep their group (the part before the last '/'). */
+/* New classes made of old ones (Omniglot's trick for more classes): with
+ * turns, each class's 90, 180 and 270 degree rotations ("name@90"); with
+ * mirror, each class's mirror image and, with turns, its rotations
+ * ("name@m", "name@m90"). Names keep their group (the part before the
+ * last '/'). */
 static void
-rotate_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
-    int w, size_t max_memory)
+extra_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
+    int w, int turns, int mirror, size_t max_memory)
 {
+	const char *opt = turns ? "--rotate-classes" : "--mirror-classes";
 	uint32_t nc = d->hdr.nclasses;
+	int nt = turns ? 4 : 1, nv = nt * (mirror ? 2 : 1);
 	size_t need;
 
-	if (h != w)
-		sym_die("%s: --rotate-classes needs square images, not %dx%d",
-		    t->name, w, h);
-	if (sym_mul_size(&need, (size_t)d->n, 4 * (t->isz + 4)) < 0 ||
+	if (turns && h != w)
+		sym_die("%s: %s needs square images, not %dx%d", t->name, opt,
+		    w, h);
+	if (sym_mul_size(&need, (size_t)d->n, nv * (t->isz + 4)) < 0 ||
 	    (max_memory && need > max_memory))
-		sym_die("%s: --rotate-classes needs %.0f MB of memory, the "
-		    "limit is %.0f MB (see --max-memory)", t->name,
-		    4.0 * d->n * (t->isz + 4) / 1e6 + 0.5, max_memory / 1e6);
+		sym_die("%s: %s needs %.0f MB of memory, the limit is %.0f MB "
+		    "(see --max-memory)", t->name, opt,
+		    (double)nv * d->n * (t->isz + 4) / 1e6 + 0.5,
+		    max_memory / 1e6);
 	t->own = sym_emalloc(need / (t->isz + 4) * t->isz + 1);
-	t->ownlab = sym_emalloc(4 * d->n * sizeof(uint32_t));
+	t->ownlab = sym_emalloc(nv * d->n * sizeof(uint32_t));
 	/* a fresh class list: the names first, as in the input */
 	sym_header_free(&t->hdr);
 	sym_header_init(&t->hdr, SYM_IMAGES, SYM_U8, c, h, w);
-	for (uint32_t i = 0; i < nc; i++)
-		sym_header_add_class(&t->hdr, d->hdr.classes[i]);
-	for (int k = 1; k < 4; k++) {
+	for (int k = 0; k < nv; k++) {
 		for (uint32_t i = 0; i < nc; i++) {
 			char *s = sym_emalloc(strlen(d->hdr.classes[i]) + 8);
+			int deg = 90 * (k % nt);
 
-			sprintf(s, "%s@%d", d->hdr.classes[i], 90 * k);
+			if (k == 0)
+				strcpy(s, d->hdr.classes[i]);
+			else if (k < nt)
+				sprintf(s, "%s@%d", d->hdr.classes[i], deg);
+			else if (deg == 0)
+				sprintf(s, "%s@m", d->hdr.classes[i]);
+			else
+				sprintf(s, "%s@m%d", d->hdr.classes[i], deg);
 			sym_header_add_class(&t->hdr, s);
 			free(s);
 		}
 	}
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < nv; k++) {
 		for (uint64_t i = 0; i < d->n; i++) {
 			uint64_t j = k * d->n + i;
 			uint32_t l = d->labels[i];
+			uint8_t *dst = t->own + j * t->isz;
 
-			sym_rotate90_u8(t->own + j * t->isz,
-			    d->u8 + i * t->isz, c, h, w, k);
+			sym_rotate90_u8(dst, d->u8 + i * t->isz, c, h, w,
+			    k % nt);
+			if (k >= nt)
+				sym_mirror_u8(dst, c, h, w);
 			t->ownlab[j] = l == SYM_NOLABEL ? l : l + k * nc;
 		}
 	}
-	t->n = 4 * d->n;
+	t->n = nv * d->n;
 	t->pix = t->own;
 	t->labels = t->ownlab;
 }
@@ -171,9 +186,10 @@ setup_data(struct trainer *tr, const struct sym_dataset *d,
 		if (o->loss == SYM_LOSS_PROTO)
 			sym_die("%s: --loss proto needs labelled images, got "
 			    "pairs", name);
-		if (o->rotate_classes)
-			sym_die("%s: --rotate-classes needs labelled images, "
-			    "got pairs", name);
+		if (o->rotate_classes || o->mirror_classes)
+			sym_die("%s: %s needs labelled images, got pairs",
+			    name, o->rotate_classes ? "--rotate-classes" :
+			    "--mirror-classes");
 		if (d->npairs == 0)
 			sym_die("%s: no pairs to train on", name);
 		t->pairs = 1;
@@ -183,9 +199,10 @@ setup_data(struct trainer *tr, const struct sym_dataset *d,
 		t->psame = d->psame;
 		return;
 	}
-	if (o->rotate_classes)
-		rotate_classes(t, d, (int)d->hdr.c, (int)d->hdr.h,
-		    (int)d->hdr.w, o->max_memory);
+	if (o->rotate_classes || o->mirror_classes)
+		extra_classes(t, d, (int)d->hdr.c, (int)d->hdr.h,
+		    (int)d->hdr.w, o->rotate_classes, o->mirror_classes,
+		    o->max_memory);
 	t->smp = sym_sampler_new(t->labels, t->n, &t->hdr);
 	if (o->loss == SYM_LOSS_PROTO) {
 		uint32_t k = sym_sampler_classes_with(t->smp,
@@ -728,6 +745,8 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 	sym_model_set_meta(m, "augment", o->augment ? "yes" : "no");
 	if (o->rotate_classes)
 		sym_model_set_meta(m, "rotate-classes", "yes");
+	if (o->mirror_classes)
+		sym_model_set_meta(m, "mirror-classes", "yes");
 	if (o->loss == SYM_LOSS_PROTO) {
 		meta_int(m, "way", o->way);
 		meta_int(m, "shot", o->shot);

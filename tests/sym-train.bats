@@ -148,6 +148,27 @@ three.sym" ]
 	done
 	run -1 --separate-stderr sym-train --rotate-classes -o m.model < "$D/valpairs.sym"
 	[ "$stderr" = "sym-train: stdin: --rotate-classes needs labelled images, got pairs" ]
+	run -1 --separate-stderr sym-train --mirror-classes -o m.model < "$D/valpairs.sym"
+	[ "$stderr" = "sym-train: stdin: --mirror-classes needs labelled images, got pairs" ]
+}
+
+@test "sym-train: --rotate-classes and --mirror-classes multiply the classes by 4, 2 and 8" {
+	# 5 classes: an episode of W classes needs W distinct classes
+	p="-q --arch mlp --loss proto --shot 1 --query 1 --episodes 1 -e 1 -o m.model"
+	run -1 --separate-stderr sym-train $p --way 6 < "$D/small.sym"
+	[ "$stderr" = "sym-train: stdin: --way 6 --shot 1 --query 1 needs 6 classes with 2 images, found 5" ]
+	run -0 sym-train $p --way 10 --mirror-classes < "$D/small.sym"
+	run -1 --separate-stderr sym-train $p --way 11 --mirror-classes < "$D/small.sym"
+	[[ "$stderr" == *"found 10" ]]
+	run -0 sym-train $p --way 20 --rotate-classes < "$D/small.sym"
+	run -1 --separate-stderr sym-train $p --way 21 --rotate-classes < "$D/small.sym"
+	[[ "$stderr" == *"found 20" ]]
+	run -0 sym-train $p --way 40 --rotate-classes --mirror-classes < "$D/small.sym"
+	run -1 --separate-stderr sym-train $p --way 41 --rotate-classes --mirror-classes < "$D/small.sym"
+	[[ "$stderr" == *"found 40" ]]
+	run -0 sym-info m.model
+	[[ "$output" == *"meta: rotate-classes=yes"* ]]
+	[[ "$output" == *"meta: mirror-classes=yes"* ]]
 }
 
 @test "sym-train: same seed, same bytes; another seed, other bytes" {

@@ -462,6 +462,18 @@ test_rotate(void)
 	sym_rotate90_u8(o3, r3, 1, 2, 3, 1);
 	CHECK(o3[0] == 3 && o3[1] == 6 && o3[2] == 2 && o3[3] == 5 &&
 	    o3[4] == 1 && o3[5] == 4);
+	/* mirror in place, per row and channel: 1 2 3 / 4 5 6 -> 3 2 1 / 6 5 4;
+	 * an even width swaps every pixel, twice is the identity */
+	memcpy(o3, r3, 6);
+	sym_mirror_u8(o3, 1, 2, 3);
+	CHECK(o3[0] == 3 && o3[1] == 2 && o3[2] == 1 && o3[3] == 6 &&
+	    o3[4] == 5 && o3[5] == 4);
+	memcpy(out, in, 4);
+	sym_mirror_u8(out, 2, 1, 2);
+	CHECK(out[0] == 2 && out[1] == 1 && out[2] == 4 && out[3] == 3);
+	sym_mirror_u8(out, 1, 2, 2);
+	sym_mirror_u8(out, 1, 2, 2);
+	CHECK(out[0] == 2 && out[1] == 1 && out[2] == 4 && out[3] == 3);
 	/* transpose: out[y][x] = in[x][y] */
 	sym_transpose_u8(o3, r3, 2, 3);
 	CHECK(o3[0] == 1 && o3[1] == 4 && o3[2] == 2 && o3[3] == 5 &&
