@@ -146,6 +146,7 @@ omniglot_zip() {
 	# 9 characters: 3 of Alpha, 3 of Beta, 3 of Greek (in both zips)
 	run -0 sym-info ex/omniglot.model
 	[[ "$output" == *"meta: train-classes=9"* ]]
+	[[ "$output" == *"meta: mirror-classes=yes"* ]]
 	[[ "$output" == *$'\nviews: turns,mirror,shifts\n'* ]]
 	# the hidden test's way in: PNG folders, load-flags, embed, match
 	mkdir -p run/s/a run/s/b run/q/a run/q/b
