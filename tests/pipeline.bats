@@ -149,6 +149,7 @@ vg() {
 	vg load 0 sym-load -q fashion --set test --classes 0-4 --per-class 8 --size 12 > img.sym
 	vg pairs 0 sym-pairs -q -n 200 < img.sym > pairs.sym
 	vg train 0 sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --batch 16 -o m.model < pairs.sym
+	vg classes 0 sym-train -q -t 1 --arch mlp --loss proto --way 40 --shot 1 --query 1 --episodes 2 -e 1 --rotate-classes --mirror-classes --augment -o mc.model < img.sym
 	vg embed 0 sym-embed -q -t 1 -m m.model < img.sym > e.emb
 	vg views 0 sym-embed -q -t 1 -m m.model --views turns,mirror,shifts < img.sym > v.emb
 	[ "$(sym-info v.emb | sed -n 's/^dim: //p')" = 1024 ]
