@@ -92,6 +92,15 @@ batch_rng(struct sym_rng *r, uint64_t seed, uint64_t epoch, uint64_t step)
 
 /* ---- data ---- */
 
+/* The options that asked for extra classes, as a user typed them. */
+static const char *
+extra_opts(int turns, int mirror)
+{
+	if (turns && mirror)
+		return "--rotate-classes --mirror-classes";
+	return turns ? "--rotate-classes" : "--mirror-classes";
+}
+
 /* New classes made of old ones (Omniglot's trick for more classes): with
  * turns, each class's 90, 180 and 270 degree rotations ("name@90"); with
  * mirror, each class's mirror image and, with turns, its rotations
@@ -101,14 +110,14 @@ static void
 extra_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
     int w, int turns, int mirror, size_t max_memory)
 {
-	const char *opt = turns ? "--rotate-classes" : "--mirror-classes";
+	const char *opt = extra_opts(turns, mirror);
 	uint32_t nc = d->hdr.nclasses;
 	int nt = turns ? 4 : 1, nv = nt * (mirror ? 2 : 1);
 	size_t need;
 
 	if (turns && h != w)
-		sym_die("%s: %s needs square images, not %dx%d", t->name, opt,
-		    w, h);
+		sym_die("%s: --rotate-classes needs square images, not %dx%d",
+		    t->name, w, h);
 	if (sym_mul_size(&need, (size_t)d->n, nv * (t->isz + 4)) < 0 ||
 	    (max_memory && need > max_memory))
 		sym_die("%s: %s needs %.0f MB of memory, the limit is %.0f MB "
@@ -188,8 +197,8 @@ setup_data(struct trainer *tr, const struct sym_dataset *d,
 			    "pairs", name);
 		if (o->rotate_classes || o->mirror_classes)
 			sym_die("%s: %s needs labelled images, got pairs",
-			    name, o->rotate_classes ? "--rotate-classes" :
-			    "--mirror-classes");
+			    name, extra_opts(o->rotate_classes,
+			    o->mirror_classes));
 		if (d->npairs == 0)
 			sym_die("%s: no pairs to train on", name);
 		t->pairs = 1;

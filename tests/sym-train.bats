@@ -150,6 +150,8 @@ three.sym" ]
 	[ "$stderr" = "sym-train: stdin: --rotate-classes needs labelled images, got pairs" ]
 	run -1 --separate-stderr sym-train --mirror-classes -o m.model < "$D/valpairs.sym"
 	[ "$stderr" = "sym-train: stdin: --mirror-classes needs labelled images, got pairs" ]
+	run -1 --separate-stderr sym-train --rotate-classes --mirror-classes -o m.model < "$D/valpairs.sym"
+	[ "$stderr" = "sym-train: stdin: --rotate-classes --mirror-classes needs labelled images, got pairs" ]
 }
 
 @test "sym-train: --rotate-classes and --mirror-classes multiply the classes by 4, 2 and 8" {
@@ -169,6 +171,13 @@ three.sym" ]
 	run -0 sym-info m.model
 	[[ "$output" == *"meta: rotate-classes=yes"* ]]
 	[[ "$output" == *"meta: mirror-classes=yes"* ]]
+	# 1000 images of 788 bytes fit in 1 MB, their 8 variants do not
+	run -1 --separate-stderr sym-train $p --way 5 --rotate-classes --mirror-classes \
+	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
+	[ "$stderr" = "sym-train: stdin: --rotate-classes --mirror-classes needs 7 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	run -1 --separate-stderr sym-train $p --way 5 --mirror-classes \
+	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
+	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 2 MB of memory, the limit is 1 MB (see --max-memory)" ]
 }
 
 @test "sym-train: same seed, same bytes; another seed, other bytes" {
