@@ -57,6 +57,7 @@ help(void)
 "      --shot N                 proto: supports per class [1]\n"
 "      --query N                proto: queries per class [5]\n"
 "      --episodes N             proto: episodes per epoch [100]\n"
+"      --within-group F         proto: share of episodes from one group [0]\n"
 "      --val FILE               validation images or pairs [none]\n"
 "      --val-way N              validation N-way 1-shot classes [5]\n"
 "      --val-episodes N         validation episodes [200]\n"
@@ -73,8 +74,8 @@ help(void)
 enum {
 	O_MARGIN = 256, O_LR, O_OPTIMIZER, O_MOMENTUM, O_WD, O_SCHEDULE,
 	O_AUGMENT, O_ROTATE, O_MIRROR, O_VIEWS, O_UNSHARED, O_PPE, O_SGN,
-	O_WAY, O_SHOT, O_QUERY, O_EPISODES, O_VAL, O_VALWAY, O_VALEP,
-	O_VALGROUP, O_CKPT, O_RESUME, O_MAXMEM, O_VERBOSE
+	O_WAY, O_SHOT, O_QUERY, O_EPISODES, O_WITHIN, O_VAL, O_VALWAY,
+	O_VALEP, O_VALGROUP, O_CKPT, O_RESUME, O_MAXMEM, O_VERBOSE
 };
 
 static const struct option longopts[] = {
@@ -102,6 +103,7 @@ static const struct option longopts[] = {
 	{ "shot", required_argument, NULL, O_SHOT },
 	{ "query", required_argument, NULL, O_QUERY },
 	{ "episodes", required_argument, NULL, O_EPISODES },
+	{ "within-group", required_argument, NULL, O_WITHIN },
 	{ "val", required_argument, NULL, O_VAL },
 	{ "val-way", required_argument, NULL, O_VALWAY },
 	{ "val-episodes", required_argument, NULL, O_VALEP },
@@ -296,6 +298,10 @@ main(int argc, char **argv)
 		case O_EPISODES:
 			o.episodes = (long)sym_parse_long(optarg, 1,
 			    100000000, "--episodes");
+			break;
+		case O_WITHIN:
+			o.within_group = sym_parse_double(optarg, 0, 1,
+			    "--within-group");
 			break;
 		case O_VAL:
 			valpath = optarg;

@@ -171,6 +171,7 @@ struct sym_train_opts {
 	double same_group_neg;	/* fraction of negatives from one group */
 	int way, shot, query;	/* proto episodes */
 	long episodes;		/* per epoch */
+	double within_group;	/* share of episodes from one group */
 	int val_way;
 	int val_episodes;
 	int val_within_group;	/* validation episodes from one group */

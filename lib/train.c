@@ -529,11 +529,14 @@ train_step(struct trainer *tr, long epoch, long step, long *count)
 	batch_rng(&rng, o->seed, epoch, step);
 	zero_grads(tr);
 	if (o->loss == SYM_LOSS_PROTO) {
-		int ne = o->way * (o->shot + o->query), correct;
+		int ne = o->way * (o->shot + o->query), correct, wg;
 		const float *e;
 
+		/* no draw without the option: old seeds keep their models */
+		wg = o->within_group > 0 &&
+		    sym_rng_uniform(&rng) < o->within_group;
 		if (sym_sample_episode(t->smp, &rng, o->way, o->shot,
-		    o->query, 0, tr->ia, NULL) < 0)
+		    o->query, wg, tr->ia, NULL) < 0)
 			sym_die("%s: %s", t->name, sym_strerror());
 		for (int i = 0; i < ne; i++)
 			load_item(tr, tr->x + i * isz, tr->ia[i], &rng);
@@ -761,6 +764,8 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 		meta_int(m, "shot", o->shot);
 		meta_int(m, "query", o->query);
 		meta_int(m, "episodes", o->episodes);
+		if (o->within_group > 0)
+			meta_num(m, "within-group", o->within_group);
 	} else {
 		meta_int(m, "batch", o->batch);
 		if (d->hdr.kind != SYM_PAIRS) {

@@ -180,6 +180,25 @@ three.sym" ]
 	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 2 MB of memory, the limit is 1 MB (see --max-memory)" ]
 }
 
+@test "sym-train: --within-group draws an episode's classes from one group" {
+	# groups A {a, b} and B {c, d}: 2-way episodes fit in a group, 3-way do not
+	printf 'A/a 1 2 3 4\nA/a 1 2 3 5\nA/b 5 6 7 8\nA/b 5 6 7 9\nB/c 9 9 9 9\nB/c 9 8 9 9\nB/d 0 0 1 1\nB/d 0 1 0 1\n' |
+		mkimages 2 2 > g.sym
+	p="-q --arch mlp --loss proto --shot 1 --query 1 --episodes 20 -e 1 -o m.model"
+	run -0 sym-train $p --way 3 < g.sym
+	run -0 sym-train $p --way 2 --within-group 1 < g.sym
+	run -0 sym-info m.model
+	[[ "$output" == *"meta: within-group=1"* ]]
+	run -1 --separate-stderr sym-train $p --way 3 --within-group 1 < g.sym
+	[ "$stderr" = "sym-train: stdin: no group has 3 classes with 2 items each" ]
+	# a share: some of 20 episodes are drawn within a group
+	run -1 --separate-stderr sym-train $p --way 3 --within-group 0.2 < g.sym
+	[ "$stderr" = "sym-train: stdin: no group has 3 classes with 2 items each" ]
+	run -2 --separate-stderr sym-train $p --within-group 1.5 < g.sym
+	[ "$stderr" = "sym-train: --within-group: 1.5 is out of range 0..1" ]
+	[ ! -e m.model.tmp ]
+}
+
 @test "sym-train: same seed, same bytes; another seed, other bytes" {
 	opts="-q -t 1 --arch mlp -e 2 --pairs-per-epoch 1000 --augment --val $D/val.sym"
 	sym-train $opts -s 7 -o a.model < "$D/small.sym"
