@@ -399,6 +399,87 @@ sym_pool_forward(float *out, int *arg, const float *in, int P, int H, int W,
 	par(pool_fwd_part, &a, P, (size_t)P * H * W);
 }
 
+/* ---- eval mode: a conv's affine (bias, bn), relu and pool in one pass ---- */
+
+struct apool_args {
+	float *out;
+	const float *in, *a, *b;
+	int relu, P, H, W, S;
+};
+
+/* Output columns per chunk: the row buffer holds chunk * S floats. */
+#define APOOL_CHUNK 64
+
+static void
+affine_pool_part(void *ctx, int lo, int hi)
+{
+	const struct apool_args *A = ctx;
+	int H = A->H, W = A->W, S = A->S, OH = H / S, OW = W / S;
+	float row[APOOL_CHUNK * 64];	/* S <= 64, the arch's limit */
+
+	for (int p = lo; p < hi; p++) {
+		const float *pl = A->in + (size_t)p * H * W;
+		float *out = A->out + (size_t)p * OH * OW;
+		float a = A->a[p / A->P], b = A->b[p / A->P];
+		vf4 va = splat(a), vb = splat(b);
+
+		for (int y = 0; y < OH; y++, out += OW)
+		for (int x0 = 0; x0 < OW; x0 += APOOL_CHUNK) {
+			int nx = OW - x0 < APOOL_CHUNK ? OW - x0 : APOOL_CHUNK;
+			int n = nx * S, i = 0;
+			const float *r = pl + (size_t)y * S * W + x0 * S;
+
+			/* the maximum down the S rows, four columns at a
+			 * time; a x + b as bn's own pass computes it */
+			for (; i + 4 <= n; i += 4) {
+				vf4 m = ld(r + i) * va + vb;
+
+				for (int k = 1; k < S; k++) {
+					vf4 v = ld(r + (size_t)k * W + i) * va +
+					    vb;
+					vi4 g = v > m;
+
+					m = (vf4)(((vi4)v & g) | ((vi4)m & ~g));
+				}
+				st(row + i, m);
+			}
+			for (; i < n; i++) {
+				float m = a * r[i] + b;
+
+				for (int k = 1; k < S; k++) {
+					float v = a * r[(size_t)k * W + i] + b;
+
+					if (v > m)
+						m = v;
+				}
+				row[i] = m;
+			}
+			/* then across S columns; relu commutes with max */
+			for (int x = 0; x < nx; x++) {
+				float m = row[x * S];
+
+				for (int k = 1; k < S; k++)
+					if (row[x * S + k] > m)
+						m = row[x * S + k];
+				out[x0 + x] = A->relu && !(m > 0) ? 0 : m;
+			}
+		}
+	}
+}
+
+/* out = max pool S x S of (relu of) a[c] x + b[c], for C channels of P
+ * planes of H x W each (channel c is planes c P .. c P + P - 1). The
+ * eval-mode shortcut for conv, bn, relu, pool: one read of the conv's
+ * output instead of three passes, and no argmax (nothing goes back). */
+void
+sym_affine_pool_forward(float *out, const float *in, const float *a,
+    const float *b, int relu, int C, int P, int H, int W, int S)
+{
+	struct apool_args A = { out, in, a, b, relu, P, H, W, S };
+
+	par(affine_pool_part, &A, C * P, (size_t)C * P * H * W);
+}
+
 static void
 pool_bwd_part(void *ctx, int lo, int hi)
 {

@@ -50,6 +50,8 @@ struct sym_net {
 	double *bnsum;
 	size_t colsz, maxsz;
 	int maxc;
+	float *fab;		/* eval fusion: a and b of each conv channel */
+	int nofuse;		/* eval: no conv-bn-relu-pool fusion */
 	double tgemm, ttotal;
 };
 
@@ -431,7 +433,8 @@ free_work(struct sym_net *n)
 	free(n->gb);
 	free(n->col);
 	free(n->bnsum);
-	n->x0 = n->ga = n->gb = n->col = NULL;
+	free(n->fab);
+	n->x0 = n->ga = n->gb = n->col = n->fab = NULL;
 	n->bnsum = NULL;
 	n->bmax = 0;
 }
@@ -542,7 +545,7 @@ static void
 ensure(struct sym_net *n, int B)
 {
 	size_t maxsz = (size_t)n->c * n->h * n->w, colsz = 0;
-	int i;
+	int i, maxoc = 0;
 
 	if (B <= n->bmax)
 		return;
@@ -564,6 +567,8 @@ ensure(struct sym_net *n, int B)
 		if (l->type == L_POOL)
 			l->arg = sym_emalloc(sizeof(int) * B * l->outsz);
 		if (l->type == L_CONV) {
+			if (l->oc > maxoc)
+				maxoc = l->oc;
 			per = (size_t)l->c * l->k * l->k * l->oh * l->ow;
 			nb = COL_BUDGET / per;
 			nb = nb < 1 ? 1 : nb > (size_t)B ? (size_t)B : nb;
@@ -580,13 +585,16 @@ ensure(struct sym_net *n, int B)
 	n->gb = sym_emalloc(sizeof(float) * B * maxsz);
 	n->col = sym_emalloc(sizeof(float) * (colsz ? colsz : 1));
 	n->bnsum = sym_emalloc(sizeof(double) * 2 * (n->maxc ? n->maxc : 1));
+	n->fab = sym_emalloc(sizeof(float) * 2 * (maxoc ? maxoc : 1));
 	n->colsz = colsz;
 	n->maxsz = maxsz;
 	n->bmax = B;
 }
 
+/* nobias: leave the bias out (a fused pass adds it) */
 static void
-conv_forward(struct sym_net *n, struct layer *l, const float *x, int B)
+conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
+    int nobias)
 {
 	size_t ohw = (size_t)l->oh * l->ow, N = (size_t)B * ohw;
 	int ckk = l->c * l->k * l->k, b0, nb, o, skip;
@@ -603,8 +611,8 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B)
 	/* a bn right after cancels a bias in train mode; skip the pass
 	 * unless some bias is set (a model trained elsewhere, say), as
 	 * running stats and eval mode do see it */
-	skip = l->nobias;
-	for (o = 0; o < l->oc; o++)
+	skip = l->nobias || nobias;
+	for (o = 0; o < l->oc && !nobias; o++)
 		skip &= bias[o] == 0;
 	for (o = 0; o < l->oc && !skip; o++) {
 		float *y = l->out + o * N, bv = bias[o];
@@ -652,6 +660,60 @@ conv_backward(struct sym_net *n, struct layer *l, const float *x,
 	}
 }
 
+/* In eval mode a conv followed by [bn] [relu] pool is one GEMM and one
+ * pass over its output (sym_affine_pool_forward) instead of four: the
+ * layers between write nothing, as nothing reads them without a
+ * backward. Returns the pool's index, or -1 when conv i is not followed
+ * so; *bn is the bn's index or -1, *relu whether a relu is among them. */
+static int
+fusable(const struct sym_net *n, int i, int *bn, int *relu)
+{
+	int j = i + 1;
+
+	*bn = -1;
+	*relu = 0;
+	if (n->nofuse || n->L[i].type != L_CONV)
+		return -1;
+	if (j < n->nl && n->L[j].type == L_BN && !n->L[j].flat) {
+		*bn = j;
+		*relu = n->L[j].relu;
+		j++;
+	}
+	for (; j < n->nl && n->L[j].type == L_RELU; j++)
+		*relu = 1;
+	return j < n->nl && n->L[j].type == L_POOL ? j : -1;
+}
+
+/* Conv i's output through its bias, bn (running stats) and relu, then
+ * pool p, in one pass; y = a x + b per channel. */
+static void
+fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
+    const float *x, int B)
+{
+	struct layer *l = &n->L[i], *pl = &n->L[p];
+	const float *bias = n->params + l->bo;
+	float *a = n->fab, *b = n->fab + l->oc;
+
+	conv_forward(n, l, x, B, 1);
+	for (int c = 0; c < l->oc; c++) {
+		a[c] = 1;
+		b[c] = bias[c];
+		if (bn >= 0) {
+			const struct layer *q = &n->L[bn];
+			float m = n->state[q->so + c],
+			    v = n->state[q->so + q->c + c];
+			float s = (float)(1 / sqrt((double)v + 1e-5));
+
+			/* as bn's own pass: gamma s x + (beta - m gamma s),
+			 * x here without the bias, which moves the mean */
+			a[c] = n->params[q->wo + c] * s;
+			b[c] = n->params[q->bo + c] - (m - bias[c]) * a[c];
+		}
+	}
+	sym_affine_pool_forward(pl->out, l->out, a, b, relu, l->oc, B, l->oh,
+	    l->ow, pl->s);
+}
+
 const float *
 sym_net_forward(struct sym_net *n, const float *in, int B, int train)
 {
@@ -668,10 +730,17 @@ sym_net_forward(struct sym_net *n, const float *in, int B, int train)
 	for (i = 0; i < n->nl; i++) {
 		struct layer *l = &n->L[i];
 		size_t tot = (size_t)B * l->outsz, q;
+		int bn, relu, p;
 
 		switch (l->type) {
 		case L_CONV:
-			conv_forward(n, l, x, B);
+			if (!train && (p = fusable(n, i, &bn, &relu)) >= 0) {
+				fused_conv_pool(n, i, bn, relu, p, x, B);
+				i = p;
+				l = &n->L[p];
+				break;
+			}
+			conv_forward(n, l, x, B, 0);
 			break;
 		case L_POOL:
 			sym_pool_forward(l->out, l->arg, x, l->c * B, l->h,
@@ -825,4 +894,10 @@ void
 sym_net_reset_times(struct sym_net *n)
 {
 	n->tgemm = n->ttotal = 0;
+}
+
+void
+sym_net_set_fusion(struct sym_net *n, int on)
+{
+	n->nofuse = !on;
 }

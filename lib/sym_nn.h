@@ -78,6 +78,11 @@ void sym_net_backward(struct sym_net *net, const float *dout, float *din);
  * the benchmark's breakdown). */
 void sym_net_times(const struct sym_net *net, double *gemm, double *other);
 void sym_net_reset_times(struct sym_net *net);
+/* Eval-mode fusion of conv, bn, relu and pool into one pass (on by
+ * default; the same numbers, to the bit unless a conv with a bias feeds a
+ * bn, as only models trained elsewhere have). Off
+ * only to test or time it against the layer-by-layer path. */
+void sym_net_set_fusion(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */
 
@@ -163,6 +168,12 @@ void sym_pool_forward(float *out, int *arg, const float *in, int P, int H,
     int W, int S);
 void sym_pool_backward(float *din, const float *dout, const int *arg,
     int P, int H, int W, int S);
+/* Eval mode: max pool S x S of y = a[c] x + b[c] (then max(0, y) if
+ * relu) for C channels of P planes of H x W, channel c being planes
+ * c*P .. c*P + P-1. No argmax. Equal to sym_bn_forward then
+ * sym_pool_forward. */
+void sym_affine_pool_forward(float *out, const float *in, const float *a,
+    const float *b, int relu, int C, int P, int H, int W, int S);
 /* Batch norm (eps 1e-5, momentum 0.1) on data seen as O x C x In, channel
  * c being every [o][c][i]. train: batch stats, keeps mean and istd (C
  * each) for backward, updates rmean/rvar; else uses them. relu: fused

@@ -64,6 +64,17 @@ maxdiff(const float *a, const float *b, size_t n)
 	return m;
 }
 
+static double
+maxabs(const float *a, size_t n)
+{
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (fabs(a[i]) > m)
+			m = fabs(a[i]);
+	return m;
+}
+
 /* conv:OC:K:P then flatten, against the definition (weights OC x C x K x
  * K then OC biases; output flattened as oc, y, x like PyTorch) */
 static void
@@ -198,6 +209,58 @@ conv_bias_bn(void)
 	sym_net_free(b);
 }
 
+/* Eval-mode fusion of conv, bn, relu and pool gives what the layers give
+ * one by one: to the bit for bn without a conv bias (conv4) and for a
+ * bias without bn (koch), within rounding for both; with pool sizes that
+ * leave rows and columns over, negative bn scales (max and min swap),
+ * one thread and two, a relu of its own or none. exact: 1 to the bit. */
+static void
+fusion(const char *arch, int c, int h, int w, const int *nobias, int exact)
+{
+	struct sym_net *a = sym_net_new(arch, c, h, w),
+	    *b = sym_net_new(arch, c, h, w);
+	size_t nin = (size_t)7 * c * h * w, np, ns, d;
+	float *x = malloc(nin * 4), *y;
+
+	CHECK(a && b);
+	if (!a || !b)
+		return;
+	np = sym_net_nparams(a);
+	ns = sym_net_nstate(a);
+	d = (size_t)sym_net_out_dim(a);
+	y = malloc(7 * d * 4);
+	sym_net_init(a, &rng);
+	fill(sym_net_params(a), np);	/* biases, gammas and betas too */
+	fill(sym_net_state(a), ns);
+	for (size_t i = 0; i < ns; i++)	/* variances must be >= 0 */
+		sym_net_state(a)[i] = 0.5f + fabsf(sym_net_state(a)[i]);
+	/* (offset, count) of conv biases to zero, as sym-train leaves them
+	 * before a bn */
+	for (; nobias && nobias[0] >= 0; nobias += 2)
+		memset(sym_net_params(a) + nobias[0], 0, nobias[1] * 4);
+	memcpy(sym_net_params(b), sym_net_params(a), np * 4);
+	memcpy(sym_net_state(b), sym_net_state(a), ns * 4);
+	sym_net_set_fusion(b, 0);
+	fill(x, nin);
+	for (int t = 1; t <= 2; t++) {
+		sym_blas_threads(t);
+		memcpy(y, sym_net_forward(a, x, 7, 0), 7 * d * 4);
+		if (exact)
+			CHECK(memcmp(y, sym_net_forward(b, x, 7, 0),
+			    7 * d * 4) == 0);
+		else
+			CHECK(maxdiff(y, sym_net_forward(b, x, 7, 0),
+			    7 * d) < 1e-5 * (1 + maxabs(y, 7 * d)));
+	}
+	/* train mode is never fused: it needs every layer's output */
+	memcpy(y, sym_net_forward(a, x, 7, 1), 7 * d * 4);
+	CHECK(memcmp(y, sym_net_forward(b, x, 7, 1), 7 * d * 4) == 0);
+	free(x);
+	free(y);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
 /* The kernels split big work over threads by channel or plane: one and
  * two threads must give the same bits, forward and backward. */
 static void
@@ -307,6 +370,21 @@ main(void)
 {
 	test_arch_check();
 	sym_rng_seed(&rng, 1);
+	{
+		/* a conv's weights (oc x c x k x k), its oc biases, then a
+		 * bn's c gammas and c betas */
+		static const int nb1[] = { 54, 3, 171, 4, -1 },
+		    nb4[] = { 27, 3, 144, 4, -1 };
+
+		fusion("conv:3:3:1,bn,relu,pool:2,conv:4:3:1,bn,relu,pool:3,"
+		    "flatten", 2, 13, 11, nb1, 1);
+		fusion("conv:3:3:1,relu,pool:2,conv:4:2,relu,pool:2,dense:3",
+		    1, 30, 30, NULL, 1);
+		fusion("conv:3:3:1,bn,pool:2,conv:5:3,bn,relu,relu,pool:2,"
+		    "flatten", 3, 9, 17, NULL, 0);
+		fusion("conv:3:3:1,bn,relu,pool:2,conv:4:3:1,bn,relu,flatten",
+		    1, 10, 10, nb4, 1);
+	}
 
 	good("mlp", 1, 28, 28, "flatten,dense:128,relu", 128,
 	    784 * 128 + 128, 0);
