@@ -6,11 +6,12 @@
  * other split from sym_net_times, and with -k each non-GEMM kernel of the
  * net timed alone at the shapes of the step (to name a bottleneck).
  * With -i it times eval-mode forward passes of -b images instead (what
- * sym-embed does per batch, without I/O) and prints images/s. With -g N
- * it times square N x N SGEMMs through sym_gemm and prints GFLOP/s: the
- * ceiling every GEMM-bound figure here is measured against.
+ * sym-embed does per batch, without I/O) and prints images/s; -F turns
+ * its conv-bn-relu-pool fusion off, to time the layers one by one. With
+ * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
+ * the ceiling every GEMM-bound figure here is measured against.
  *
- * usage: train_bench [-ik] [-g n] [-a arch] [-s size] [-l loss]
+ * usage: train_bench [-ikF] [-g n] [-a arch] [-s size] [-l loss]
  *            [-b pairs] [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
@@ -27,6 +28,7 @@
 struct opts {
 	const char *arch;
 	int size, loss, pairs, steps, warmup, threads, kernels, infer, gemm;
+	int nofuse;		/* -F: eval without conv-bn-relu-pool fusion */
 };
 
 static double
@@ -56,7 +58,7 @@ median(double *v, int n)
 static void
 usage(void)
 {
-	fputs("usage: train_bench [-ik] [-g n] [-a arch] [-s size] "
+	fputs("usage: train_bench [-ikF] [-g n] [-a arch] [-s size] "
 	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n",
 	    stderr);
 	exit(2);
@@ -347,7 +349,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "conv4", 28, SYM_LOSS_CONTRASTIVE, 128, 10, 2, 2,
-	    0, 0, 0 };
+	    0, 0, 0, 0 };
 	struct rusage ru;
 	struct sym_net *net;
 	struct sym_optim opt, hopt;
@@ -362,7 +364,7 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ikg:a:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ikFg:a:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
 		case 'g':
 			o.gemm = (int)sym_parse_long(optarg, 1, 16384, "-g");
@@ -372,6 +374,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			o.kernels = 1;
+			break;
+		case 'F':
+			o.nofuse = 1;
 			break;
 		case 'a':
 			o.arch = optarg;
@@ -435,7 +440,9 @@ main(int argc, char **argv)
 	tstep = sym_emalloc((o.steps ? o.steps : 1) * sizeof(double));
 
 	if (o.infer) {
-		/* forward passes of B images in eval mode */
+		/* forward passes of B images in eval mode; -F times the
+		 * layer-by-layer path instead of the fused one */
+		sym_net_set_fusion(net, !o.nofuse);
 		for (i = -o.warmup; i < o.steps; i++) {
 			double t0;
 
@@ -450,6 +457,7 @@ main(int argc, char **argv)
 		med = median(tstep, o.steps);
 		getrusage(RUSAGE_SELF, &ru);
 		printf("arch %s\n", o.arch);
+		printf("fusion %s\n", o.nofuse ? "off" : "on");
 		printf("input 1x%dx%d\n", o.size, o.size);
 		printf("blas %s threads %d\n", sym_blas_core(), o.threads);
 		printf("images_per_batch %d\n", B);
