@@ -407,61 +407,87 @@ struct apool_args {
 	int relu, P, H, W, S;
 };
 
-/* Output columns per chunk: the row buffer holds chunk * S floats. */
-#define APOOL_CHUNK 64
+/* x -> a x + b rounds monotonically: rising for a >= 0, falling for
+ * a < 0. So the maximum of a x + b over a window is a max(x) + b, or
+ * a min(x) + b, to the bit: pool the raw values first, then one affine
+ * per output instead of per input. */
+static float
+affine_out(float m, float a, float b, int relu)
+{
+	float y = a * m + b;
+
+	return relu && !(y > 0) ? 0 : y;
+}
+
+/* the even and the odd lanes of a then b */
+static inline vf4
+evens(vf4 a, vf4 b)
+{
+#ifdef __clang__
+	return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+#else
+	return __builtin_shuffle(a, b, (vi4){ 0, 2, 4, 6 });
+#endif
+}
+
+static inline vf4
+odds(vf4 a, vf4 b)
+{
+#ifdef __clang__
+	return __builtin_shufflevector(a, b, 1, 3, 5, 7);
+#else
+	return __builtin_shuffle(a, b, (vi4){ 1, 3, 5, 7 });
+#endif
+}
+
+/* lane-wise max (lo = 0) or min (lo = 1) */
+static inline vf4
+vpick(vf4 u, vf4 v, int lo)
+{
+	vi4 g = lo ? v < u : v > u;
+
+	return (vf4)(((vi4)v & g) | ((vi4)u & ~g));
+}
 
 static void
 affine_pool_part(void *ctx, int lo, int hi)
 {
 	const struct apool_args *A = ctx;
 	int H = A->H, W = A->W, S = A->S, OH = H / S, OW = W / S;
-	float row[APOOL_CHUNK * 64];	/* S <= 64, the arch's limit */
 
 	for (int p = lo; p < hi; p++) {
 		const float *pl = A->in + (size_t)p * H * W;
 		float *out = A->out + (size_t)p * OH * OW;
 		float a = A->a[p / A->P], b = A->b[p / A->P];
-		vf4 va = splat(a), vb = splat(b);
+		int neg = a < 0, relu = A->relu;
+		vf4 va = splat(a), vb = splat(b), z = splat(0);
 
-		for (int y = 0; y < OH; y++, out += OW)
-		for (int x0 = 0; x0 < OW; x0 += APOOL_CHUNK) {
-			int nx = OW - x0 < APOOL_CHUNK ? OW - x0 : APOOL_CHUNK;
-			int n = nx * S, i = 0;
-			const float *r = pl + (size_t)y * S * W + x0 * S;
+		for (int y = 0; y < OH; y++, out += OW) {
+			const float *r = pl + (size_t)y * S * W;
+			int x = 0;
 
-			/* the maximum down the S rows, four columns at a
-			 * time; a x + b as bn's own pass computes it */
-			for (; i + 4 <= n; i += 4) {
-				vf4 m = ld(r + i) * va + vb;
+			/* 2 x 2, four outputs at a time: down, then across */
+			for (; S == 2 && x + 4 <= OW; x += 4) {
+				vf4 c0 = vpick(ld(r + 2 * x), ld(r + W + 2 * x),
+				    neg), c1 = vpick(ld(r + 2 * x + 4),
+				    ld(r + W + 2 * x + 4), neg), v;
 
-				for (int k = 1; k < S; k++) {
-					vf4 v = ld(r + (size_t)k * W + i) * va +
-					    vb;
-					vi4 g = v > m;
-
-					m = (vf4)(((vi4)v & g) | ((vi4)m & ~g));
-				}
-				st(row + i, m);
+				v = vpick(evens(c0, c1), odds(c0, c1), neg) *
+				    va + vb;
+				st(out + x, relu ? vpick(z, v, 0) : v);
 			}
-			for (; i < n; i++) {
-				float m = a * r[i] + b;
+			for (; x < OW; x++) {
+				float m = r[x * S];
 
-				for (int k = 1; k < S; k++) {
-					float v = a * r[(size_t)k * W + i] + b;
+				for (int i = 0; i < S; i++)
+					for (int j = 0; j < S; j++) {
+						float v = r[(size_t)i * W +
+						    x * S + j];
 
-					if (v > m)
-						m = v;
-				}
-				row[i] = m;
-			}
-			/* then across S columns; relu commutes with max */
-			for (int x = 0; x < nx; x++) {
-				float m = row[x * S];
-
-				for (int k = 1; k < S; k++)
-					if (row[x * S + k] > m)
-						m = row[x * S + k];
-				out[x0 + x] = A->relu && !(m > 0) ? 0 : m;
+						if (neg ? v < m : v > m)
+							m = v;
+					}
+				out[x] = affine_out(m, a, b, relu);
 			}
 		}
 	}
