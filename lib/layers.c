@@ -419,24 +419,17 @@ affine_out(float m, float a, float b, int relu)
 	return relu && !(y > 0) ? 0 : y;
 }
 
-/* the even and the odd lanes of a then b */
+/* the even (odd = 0) or odd lanes of a then b */
 static inline vf4
-evens(vf4 a, vf4 b)
+lanes(vf4 a, vf4 b, int odd)
 {
 #ifdef __clang__
-	return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+	return odd ? __builtin_shufflevector(a, b, 1, 3, 5, 7) :
+	    __builtin_shufflevector(a, b, 0, 2, 4, 6);
 #else
-	return __builtin_shuffle(a, b, (vi4){ 0, 2, 4, 6 });
-#endif
-}
+	vi4 k = { 0, 2, 4, 6 };
 
-static inline vf4
-odds(vf4 a, vf4 b)
-{
-#ifdef __clang__
-	return __builtin_shufflevector(a, b, 1, 3, 5, 7);
-#else
-	return __builtin_shuffle(a, b, (vi4){ 1, 3, 5, 7 });
+	return __builtin_shuffle(a, b, k + odd);
 #endif
 }
 
@@ -472,8 +465,8 @@ affine_pool_part(void *ctx, int lo, int hi)
 				    neg), c1 = vpick(ld(r + 2 * x + 4),
 				    ld(r + W + 2 * x + 4), neg), v;
 
-				v = vpick(evens(c0, c1), odds(c0, c1), neg) *
-				    va + vb;
+				v = vpick(lanes(c0, c1, 0), lanes(c0, c1, 1),
+				    neg) * va + vb;
 				st(out + x, relu ? vpick(z, v, 0) : v);
 			}
 			for (; x < OW; x++) {
