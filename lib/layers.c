@@ -586,6 +586,23 @@ vaffine(float *y, const float *x, float a, float b, int relu, size_t n)
 	}
 }
 
+/* bn's scale in eval mode: 1 / sqrt(running variance + eps) */
+static float
+bn_eval_istd(float rvar)
+{
+	return (float)(1 / sqrt((double)rvar + 1e-5));
+}
+
+void
+sym_bn_eval_affine(float *a, float *b, const float *gamma,
+    const float *beta, const float *rmean, const float *rvar, int C)
+{
+	for (int c = 0; c < C; c++) {
+		a[c] = gamma[c] * bn_eval_istd(rvar[c]);
+		b[c] = beta[c] - rmean[c] * a[c];
+	}
+}
+
 /* Batch norm over data seen as O x C x In (channel c is every
  * [o][c][i]): spatial C x (B*H*W) is O = 1, In = B*H*W; flat B x F is
  * O = B, C = F, In = 1. train: normalise with the batch mean and biased
@@ -636,8 +653,7 @@ bn_fwd_part(void *ctx, int lo, int hi)
 	for (c = lo; c < hi; c++) {
 		size_t off = ((size_t)o * C + c) * In;
 		float m = train ? mean[c] : rmean[c];
-		float s = train ? istd[c] :
-		    (float)(1 / sqrt((double)rvar[c] + 1e-5));
+		float s = train ? istd[c] : bn_eval_istd(rvar[c]);
 		float a = gamma[c] * s;
 
 		vaffine(out + off, in + off, a, beta[c] - m * a, relu, In);

@@ -591,10 +591,10 @@ ensure(struct sym_net *n, int B)
 	n->bmax = B;
 }
 
-/* nobias: leave the bias out (a fused pass adds it) */
+/* bias_later: leave the bias out, a fused pass adds it */
 static void
 conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
-    int nobias)
+    int bias_later)
 {
 	size_t ohw = (size_t)l->oh * l->ow, N = (size_t)B * ohw;
 	int ckk = l->c * l->k * l->k, b0, nb, o, skip;
@@ -611,8 +611,8 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	/* a bn right after cancels a bias in train mode; skip the pass
 	 * unless some bias is set (a model trained elsewhere, say), as
 	 * running stats and eval mode do see it */
-	skip = l->nobias || nobias;
-	for (o = 0; o < l->oc && !nobias; o++)
+	skip = l->nobias || bias_later;
+	for (o = 0; o < l->oc && !bias_later; o++)
 		skip &= bias[o] == 0;
 	for (o = 0; o < l->oc && !skip; o++) {
 		float *y = l->out + o * N, bv = bias[o];
@@ -695,21 +695,21 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	float *a = n->fab, *b = n->fab + l->oc;
 
 	conv_forward(n, l, x, B, 1);
-	for (int c = 0; c < l->oc; c++) {
-		a[c] = 1;
-		b[c] = bias[c];
-		if (bn >= 0) {
-			const struct layer *q = &n->L[bn];
-			float m = n->state[q->so + c],
-			    v = n->state[q->so + q->c + c];
-			float s = (float)(1 / sqrt((double)v + 1e-5));
+	if (bn >= 0) {
+		const struct layer *q = &n->L[bn];
 
-			/* as bn's own pass: gamma s x + (beta - m gamma s),
-			 * x here without the bias, which moves the mean */
-			a[c] = n->params[q->wo + c] * s;
-			b[c] = n->params[q->bo + c] - (m - bias[c]) * a[c];
+		sym_bn_eval_affine(a, b, n->params + q->wo, n->params + q->bo,
+		    n->state + q->so, n->state + q->so + q->c, l->oc);
+	} else {
+		for (int c = 0; c < l->oc; c++) {
+			a[c] = 1;
+			b[c] = 0;
 		}
 	}
+	/* the bias the conv left out: a (x + bias) + b */
+	for (int c = 0; c < l->oc; c++)
+		if (bias[c] != 0)
+			b[c] += a[c] * bias[c];
 	sym_affine_pool_forward(pl->out, l->out, a, b, relu, l->oc, B, l->oh,
 	    l->ow, pl->s);
 }

@@ -80,8 +80,8 @@ void sym_net_times(const struct sym_net *net, double *gemm, double *other);
 void sym_net_reset_times(struct sym_net *net);
 /* Eval-mode fusion of conv, bn, relu and pool into one pass (on by
  * default; the same numbers, to the bit unless a conv with a bias feeds a
- * bn, as only models trained elsewhere have). Off
- * only to test or time it against the layer-by-layer path. */
+ * bn, as only models trained elsewhere have). Off only to test or time
+ * it against the layer-by-layer path. */
 void sym_net_set_fusion(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */
@@ -180,6 +180,10 @@ void sym_affine_pool_forward(float *out, const float *in, const float *a,
  * max(0, .) on the output. sum: scratch of 2*C doubles. Backward reads
  * the forward's input (not its output), ADDS to dgamma/dbeta; din may
  * equal dout. */
+/* Eval-mode bn of C channels as y = a[c] x + b[c], the numbers
+ * sym_bn_forward uses with train = 0. */
+void sym_bn_eval_affine(float *a, float *b, const float *gamma,
+    const float *beta, const float *rmean, const float *rvar, int C);
 void sym_bn_forward(float *out, float *mean, float *istd, const float *in,
     const float *gamma, const float *beta, float *rmean, float *rvar,
     int O, int C, size_t In, int train, int relu, double *sum);
