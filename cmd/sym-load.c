@@ -51,7 +51,8 @@ struct source {
 	uint32_t nclasses;
 	char **classes;
 	uint32_t n;		/* items */
-	uint32_t *cls;		/* n class indices */
+	uint32_t *cls;		/* n class indices; nclasses: no class */
+	uint32_t nunl;		/* items without a class (png DIR/x.png) */
 	/* IDX sources */
 	char *images;		/* image file */
 	int transpose;		/* EMNIST stores images transposed */
@@ -85,7 +86,8 @@ help(void)
 	    "  emnist DIR               EMNIST files of --split in DIR\n"
 	    "  omniglot DIR             DIR/ALPHABET/characterNN/*.png, "
 	    "class ALPHABET/characterNN\n"
-	    "  png DIR                  DIR/CLASS/*.png, class = subfolder\n"
+	    "  png DIR                  DIR/CLASS/*.png, class = subfolder;\n"
+	    "                           DIR/*.png without a class\n"
 	    "options:\n"
 	    "  --classes LIST           keep these classes: names, index "
 	    "ranges, patterns\n"
@@ -325,10 +327,11 @@ is_png_name(const char *name)
 	    tolower((unsigned char)name[n - 1]) == 'g';
 }
 
-/* Add the PNGs in folder dir as class name; 1 if any. Other files are
- * skipped with a warning (the first few by name) unless quiet. */
+/* Add the PNGs in folder dir as class name, or without a class when name
+ * is NULL; 1 if any. Other files are skipped with a warning (the first
+ * few by name) unless quiet. */
 static int
-add_class(struct source *s, const char *dir, const char *name,
+add_pngs(struct source *s, const char *dir, const char *name,
     unsigned long *skipped, int quiet)
 {
 	static char **v;
@@ -353,13 +356,17 @@ add_class(struct source *s, const char *dir, const char *name,
 			    s->cap * sizeof(uint32_t));
 		}
 		s->files[s->n] = join(dir, v[i]);
-		s->cls[s->n] = s->nclasses;
+		s->cls[s->n] = name ? s->nclasses : NONE;
 		s->n++;
 		added++;
 	}
 	sym_list_free(v, n);
 	if (!added)
 		return 0;
+	if (!name) {
+		s->nunl += added;
+		return 1;
+	}
 	s->classes = sym_erealloc(s->classes,
 	    ((size_t)s->nclasses + 1) * sizeof(char *));
 	s->classes[s->nclasses++] = sym_estrdup(name);
@@ -375,12 +382,15 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	unsigned long skipped = 0;
 
 	need_dir(dir);
+	/* png: images right in DIR have no class (queries to classify) */
+	if (strcmp(what, "png") == 0)
+		add_pngs(s, dir, NULL, &skipped, quiet);
 	if (sym_list_dir(dir, SYM_LIST_DIRS, &top, &ntop) < 0)
 		sym_die("%s", sym_strerror());
 	for (size_t i = 0; i < ntop; i++) {
 		d = join(dir, top[i]);
 		if (strcmp(what, "png") == 0) {
-			if (!add_class(s, d, top[i], &skipped, quiet) && !quiet)
+			if (!add_pngs(s, d, top[i], &skipped, quiet) && !quiet)
 				sym_warn("%s: no .png files, skipped", d);
 			free(d);
 			continue;
@@ -390,7 +400,7 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 		for (size_t k = 0; k < nsub; k++) {
 			dd = join(d, sub[k]);
 			name = join(top[i], sub[k]);
-			if (!add_class(s, dd, name, &skipped, quiet) &&
+			if (!add_pngs(s, dd, name, &skipped, quiet) &&
 			    !quiet)
 				sym_warn("%s: no .png files, skipped", dd);
 			free(dd);
@@ -404,7 +414,11 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 		sym_warn("%s: %lu files skipped in all", dir, skipped);
 	if (s->n == 0)
 		sym_die("%s: no .png images in %s", dir, strcmp(what, "png") ==
-		    0 ? "DIR/CLASS/" : "DIR/ALPHABET/CHARACTER/");
+		    0 ? "DIR/ or DIR/CLASS/" : "DIR/ALPHABET/CHARACTER/");
+	/* the classless ones form one more group, after the classes */
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->cls[i] == NONE)
+			s->cls[i] = s->nclasses;
 	s->desc = fmt("%s %s", what, dir);
 }
 
@@ -728,14 +742,17 @@ main(int argc, char *argv[])
 		    "/usr/share/datasets/fashion-mnist", &o);
 	}
 
-	/* compute: which classes, which items, in what order */
-	mark = sym_ecalloc(s.nclasses ? s.nclasses : 1, 1);
+	/* compute: which classes, which items, in what order. Index
+	 * nclasses is the group of images without a class: kept, unless
+	 * --classes picks classes by name. */
+	mark = sym_ecalloc((size_t)s.nclasses + 1, 1);
 	if (o.classes)
 		parse_classes(&s, o.classes, "--classes", mark);
 	else
 		memset(mark, 1, s.nclasses);
+	mark[s.nclasses] = s.nunl > 0 && !o.classes;
 	if (o.exclude) {
-		ex = sym_ecalloc(s.nclasses ? s.nclasses : 1, 1);
+		ex = sym_ecalloc((size_t)s.nclasses + 1, 1);
 		parse_classes(&s, o.exclude, "--exclude-classes", ex);
 		for (uint32_t c = 0; c < s.nclasses; c++)
 			mark[c] &= !ex[c];
@@ -744,18 +761,19 @@ main(int argc, char *argv[])
 	newcls = sym_emalloc((s.nclasses + 1) * sizeof(uint32_t));
 	for (uint32_t c = 0; c < s.nclasses; c++)
 		newcls[c] = mark[c] ? nsel++ : NONE;
-	if (nsel == 0)
+	newcls[s.nclasses] = SYM_NOLABEL;
+	if (nsel == 0 && !mark[s.nclasses])
 		sym_die("no classes selected");
 	order = sym_emalloc(((size_t)s.n + 1) * sizeof(uint32_t));
 	for (uint32_t i = 0; i < s.n; i++)
-		if (newcls[s.cls[i]] != NONE)
+		if (mark[s.cls[i]])
 			order[nout++] = i;
 	sym_rng_seed(&rng, o.seed);
 	if (o.shuffle)
 		sym_rng_shuffle_u32(&rng, order, nout);
 	if (o.per_class) {
 		uint32_t k = 0;
-		count = sym_ecalloc(s.nclasses, sizeof(uint32_t));
+		count = sym_ecalloc((size_t)s.nclasses + 1, sizeof(uint32_t));
 		for (uint32_t j = 0; j < nout; j++)
 			if (count[s.cls[order[j]]]++ < o.per_class)
 				order[k++] = order[j];
@@ -847,9 +865,18 @@ main(int argc, char *argv[])
 		wr = write_idx(&s, &o, &hdr, order, nout, newcls, ow, oh);
 	}
 	sym_ewriter_close(wr);
-	if (!o.quiet)
+	if (!o.quiet) {
+		uint32_t unl = 0;
+
+		for (uint32_t j = 0; j < nout; j++)
+			unl += s.cls[order[j]] == s.nclasses;
 		fprintf(stderr, "sym-load: %lu images of %dx%d in %u "
-		    "classes\n", (unsigned long)nout, ow, oh, nsel);
+		    "classes", (unsigned long)nout, ow, oh, nsel);
+		if (unl)
+			fprintf(stderr, ", %lu of them without a class",
+			    (unsigned long)unl);
+		fputc('\n', stderr);
+	}
 	sym_header_free(&hdr);
 	source_free(&s);
 	free(mark);

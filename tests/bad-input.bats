@@ -254,13 +254,13 @@ ecut" ]
 	mkdir -p empty pics/a
 	echo text > pics/a/readme.txt
 	run -1 --separate-stderr sym-load png empty
-	is_err "sym-load: empty: no .png images in DIR/CLASS/"
+	is_err "sym-load: empty: no .png images in DIR/ or DIR/CLASS/"
 	run -1 --separate-stderr sym-load -q png pics
-	is_err "sym-load: pics: no .png images in DIR/CLASS/"
+	is_err "sym-load: pics: no .png images in DIR/ or DIR/CLASS/"
 	# without -q, warnings name what was skipped; the error comes last
 	run -1 --separate-stderr sym-load png pics
 	[ -z "$output" ]
-	[ "${stderr_lines[-1]}" = "sym-load: pics: no .png images in DIR/CLASS/" ]
+	[ "${stderr_lines[-1]}" = "sym-load: pics: no .png images in DIR/ or DIR/CLASS/" ]
 	[ "${stderr_lines[0]}" = "sym-load: pics/a/readme.txt: not a .png file, skipped" ]
 }
 

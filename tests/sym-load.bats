@@ -300,6 +300,46 @@ mkmany() {
 	[[ "$output" == *"records: 8"* ]]
 }
 
+@test "sym-load: png images right in DIR have no class" {
+	# queries to classify: no class folder, label ffffffff
+	mkdir -p q/cat
+	echo "0 255" | mkpng q/b.png 2 1
+	echo "255 0" | mkpng q/a.png 2 1
+	echo "0 0" | mkpng q/cat/1.png 2 1
+	run -0 --separate-stderr sym-load png q
+	[ "$stderr" = "sym-load: 3 images of 2x1 in 1 classes, 2 of them without a class" ]
+	sym-load -q png q > q.sym
+	{
+		header 1 2 3 "png q" cat
+		record 4294967295 0 255
+		record 4294967295 255 0
+		record 0 255 255
+	} > want.sym
+	cmp q.sym want.sym
+	# --classes picks classes by name: the classless go
+	sym-load -q --classes cat png q > c.sym
+	{
+		header 1 2 1 "png q" cat
+		record 0 255 255
+	} > want.sym
+	cmp c.sym want.sym
+	# --exclude-classes keeps them; --per-class counts them as one group
+	sym-load -q --exclude-classes cat png q > x.sym
+	{
+		header 1 2 2 "png q"
+		record 4294967295 0 255
+		record 4294967295 255 0
+	} > want.sym
+	cmp x.sym want.sym
+	run -0 sym-info < <(sym-load -q --per-class 1 png q)
+	[[ "$output" == *"records: 2"*"class: 0 cat 1"*"unlabelled: 1"* ]]
+	# through the pipeline: the truth column says "-"
+	sym-embed -q --raw < q.sym > q.emb
+	sym-load -q png q | sym-embed -q --raw | sym-match -s q.emb > m.tsv 2> m.err
+	[ "$(cut -f 2 m.tsv | tr '\n' ' ')" = "- - cat " ]
+	[ "$(head -n 1 m.err)" = "accuracy: 1.0000 (1 queries)" ]
+}
+
 @test "sym-load: shuffled folders are deterministic" {
 	mkdir -p p/a p/b
 	for i in 1 2 3 4 5 6; do
@@ -368,7 +408,7 @@ mkmany() {
 	echo text > e/a/readme.txt
 	run -1 --separate-stderr sym-load -q png e
 	[ -z "$output" ]
-	[ "${stderr_lines[-1]}" = "sym-load: e: no .png images in DIR/CLASS/" ]
+	[ "${stderr_lines[-1]}" = "sym-load: e: no .png images in DIR/ or DIR/CLASS/" ]
 	mkdir empty
 	run -1 --separate-stderr sym-load omniglot empty
 	[ "$stderr" = "sym-load: empty: no .png images in DIR/ALPHABET/CHARACTER/" ]
