@@ -37,21 +37,12 @@ sym_scorer_similarity(const struct sym_scorer *sc, const float *a,
 	return sym_scorer_from_dist2(sc, d2, D);
 }
 
-/* Length of a class name's group: up to its last '/', 0 for none. */
-static size_t
-group_len(const char *name)
-{
-	const char *p = strrchr(name, '/');
-
-	return p ? (size_t)(p - name) : 0;
-}
-
 static int
 same_group(const char *a, const char *b)
 {
-	size_t n = group_len(a);
+	size_t n = sym_group_len(a);
 
-	return n == group_len(b) && strncmp(a, b, n) == 0;
+	return n == sym_group_len(b) && strncmp(a, b, n) == 0;
 }
 
 /* For each class of the episode, a partial Fisher-Yates shuffle of its

@@ -24,10 +24,8 @@ count(const struct sym_sampler *s, uint32_t c)
 	return s->start[c + 1] - s->start[c];
 }
 
-/* Length of the group prefix of name (up to the last '/'), or the whole
- * name when it has none. */
-static size_t
-group_len(const char *name)
+size_t
+sym_group_len(const char *name)
 {
 	const char *slash = strrchr(name, '/');
 
@@ -70,11 +68,12 @@ sym_sampler_new(const uint32_t *labels, uint64_t n,
 	for (uint32_t k = 0; k < s->nlive; k++) {
 		uint32_t c = s->live[k], g;
 		const char *name = h->classes[c];
-		size_t len = group_len(name);
+		size_t len = sym_group_len(name);
 
 		for (g = 0; g < k; g++) {
 			const char *o = h->classes[s->live[g]];
-			if (group_len(o) == len && strncmp(o, name, len) == 0)
+			if (sym_group_len(o) == len &&
+			    strncmp(o, name, len) == 0)
 				break;
 		}
 		s->group[c] = g < k ? s->group[s->live[g]] : s->ngroups++;

@@ -9,6 +9,9 @@
 #define SYM_SAMPLE_H
 
 struct sym_sampler;
+/* Length of the group of a class name: up to its last '/', or all of it
+ * (sym-match's episodes use the same rule). */
+size_t sym_group_len(const char *name);
 /* Index n items by label (labels[i] < h->nclasses or SYM_NOLABEL, which is
  * skipped). Classes without items are never drawn. */
 struct sym_sampler *sym_sampler_new(const uint32_t *labels, uint64_t n,

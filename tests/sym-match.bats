@@ -161,6 +161,11 @@ mkep() {
 	run -1 --separate-stderr sym-match --episodes 20 --way 7 --within-group --queries 2 ep.emb
 	[ -z "$output" ]
 	[ "$stderr" = "sym-match: ep.emb: no group has 7 classes with at least 3 vectors" ]
+	# a name without '/' is a group of its own, as for sym-pairs and
+	# sym-train: no group of 2 here
+	printf 'a 1 0\na 1 1\nb 0 1\nb 0 2\n' | mkemb > flat.emb
+	run -1 --separate-stderr sym-match --episodes 5 --way 2 --queries 1 --within-group flat.emb
+	[ "$stderr" = "sym-match: flat.emb: no group has 2 classes with at least 2 vectors" ]
 	run -1 --separate-stderr sym-match --episodes 5 --queries 8 ep.emb
 	[ "$stderr" = "sym-match: ep.emb: 0 classes have at least 9 vectors, 5-way episodes need 5" ]
 	run -2 --separate-stderr sym-match --episodes 5 -k 2 ep.emb
