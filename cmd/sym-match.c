@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,15 +133,25 @@ now(void)
 
 /* ---- input checks ---- */
 
+/* Every value finite, and the squared length small enough that any
+ * squared distance between two such vectors, at most 4 times the larger
+ * one, is finite in float too. */
 static void
 check_finite(const float *v, size_t D, const char *name, uint64_t index)
 {
+	double sq = 0;
 	size_t k;
 
-	for (k = 0; k < D; k++)
+	for (k = 0; k < D; k++) {
 		if (!isfinite(v[k]))
 			sym_die("%s: record %llu: value %zu is not finite (%g)",
 			    name, (unsigned long long)index, k, (double)v[k]);
+		sq += (double)v[k] * v[k];
+	}
+	if (sq > FLT_MAX / 4)
+		sym_die("%s: record %llu: values too large (squared length "
+		    "%g, over %g)", name, (unsigned long long)index, sq,
+		    (double)(FLT_MAX / 4));
 }
 
 static void

@@ -1,8 +1,9 @@
 /*
  * match.c: the K best classes of each query among labelled support
  * vectors. Euclidean costs come from one GEMM per block of queries x
- * support rows (||q||^2 + ||s||^2 - 2 q.s), so a million support vectors
- * cost the vectors plus one block per thread; worker threads take blocks
+ * support rows (||q||^2 + ||s||^2 - 2 q.s; the best K are then scored
+ * exactly), so a million support vectors cost the vectors plus one
+ * block per thread; worker threads take blocks
  * of queries, each with its own scratch and single-threaded GEMM, so the
  * selection pass runs in parallel too.
  */
@@ -40,12 +41,14 @@ sym_sqnorms(float *out, const float *x, size_t n, int D)
 	}
 }
 
-/* Offer (lab, v) to one query's list of K (labels l, costs c, best
- * first, empty slots SYM_NOLABEL / INFINITY at the end). Callers only
- * offer v below c[K-1], so v beats the worst entry or lab's own. Equal
- * costs keep the earlier entry first: earlier support rows win ties. */
+/* Offer (lab, v) from support row `row` to one query's list of K
+ * (labels l, costs c, rows rw, best first, empty slots SYM_NOLABEL /
+ * INFINITY at the end). Callers only offer v below c[K-1], so v beats
+ * the worst entry or lab's own. Equal costs keep the earlier entry first:
+ * earlier support rows win ties. */
 static void
-offer(uint32_t *l, float *c, int K, uint32_t lab, float v)
+offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
+    size_t row)
 {
 	int i, j;
 
@@ -61,9 +64,11 @@ offer(uint32_t *l, float *c, int K, uint32_t lab, float v)
 	for (j = i; j > 0 && c[j - 1] > v; j--) {
 		l[j] = l[j - 1];
 		c[j] = c[j - 1];
+		rw[j] = rw[j - 1];
 	}
 	l[j] = lab;
 	c[j] = v;
+	rw[j] = row;
 }
 
 /* Scan one row of relative costs v_j = sn_j + row_j (row holds -2 q.s)
@@ -71,8 +76,8 @@ offer(uint32_t *l, float *c, int K, uint32_t lab, float v)
  * the threshold, nearly all of them once the list fills, cost one
  * vectorisable pass and no branch per value. */
 static void
-scan_row(uint32_t *l, float *c, int K, const float *row, const float *sn,
-    const uint32_t *lab, size_t s0, size_t nb)
+scan_row(uint32_t *l, float *c, size_t *rw, int K, const float *row,
+    const float *sn, const uint32_t *lab, size_t s0, size_t nb)
 {
 	float thr = c[K - 1], t[CHUNK];
 	size_t j0, j;
@@ -90,8 +95,8 @@ scan_row(uint32_t *l, float *c, int K, const float *row, const float *sn,
 			if (t[j] < thr) {
 				size_t r = s0 + j0 + j;
 
-				offer(l, c, K, lab ? lab[r] : (uint32_t)r,
-				    t[j]);
+				offer(l, c, rw, K, lab ? lab[r] :
+				    (uint32_t)r, t[j], r);
 				thr = c[K - 1];
 			}
 		}
@@ -102,7 +107,8 @@ scan_row(uint32_t *l, float *c, int K, const float *row, const float *sn,
 		if (v < thr) {
 			size_t r = s0 + j0;
 
-			offer(l, c, K, lab ? lab[r] : (uint32_t)r, v);
+			offer(l, c, rw, K, lab ? lab[r] : (uint32_t)r, v,
+			    r);
 			thr = c[K - 1];
 		}
 	}
@@ -122,15 +128,49 @@ struct work {
 	atomic_size_t next;
 };
 
-/* Queries i0..i1 against the whole support, one GEMM block of blk
- * (qb x sb floats) at a time; qn: scratch for qb norms. */
+/* The K entries of one query again, with exact squared distances:
+ * ||q||^2 + ||s||^2 - 2 q.s loses about eps ||q||^2 to cancellation,
+ * which is all of a near-duplicate's distance (a copy of a support
+ * vector would score below 1). The GEMM chose the K; this orders them
+ * by the exact distance (stable: ties keep their order). */
 static void
-knn_l2(struct work *w, size_t i0, size_t i1, float *blk, float *qn)
+rescore(uint32_t *l, float *c, size_t *rw, int K, const float *q,
+    const float *s, int D)
+{
+	int r, j, k;
+
+	for (r = 0; r < K && l[r] != SYM_NOLABEL; r++) {
+		const float *sr = s + rw[r] * (size_t)D;
+		float d = 0;
+
+		for (k = 0; k < D; k++)
+			d += (q[k] - sr[k]) * (q[k] - sr[k]);
+		c[r] = d;
+	}
+	for (r = 1; r < K && l[r] != SYM_NOLABEL; r++) {
+		uint32_t lv = l[r];
+		float cv = c[r];
+		size_t rv = rw[r];
+
+		for (j = r; j > 0 && c[j - 1] > cv; j--) {
+			l[j] = l[j - 1];
+			c[j] = c[j - 1];
+			rw[j] = rw[j - 1];
+		}
+		l[j] = lv;
+		c[j] = cv;
+		rw[j] = rv;
+	}
+}
+
+/* Queries i0..i1 against the whole support, one GEMM block of blk
+ * (qb x sb floats) at a time; rw: scratch for qb x K support rows. */
+static void
+knn_l2(struct work *w, size_t i0, size_t i1, float *blk, size_t *rw)
 {
 	size_t s0, nb, i, D = (size_t)w->D;
-	int K = w->o->K, r;
+	int K = w->o->K;
 
-	sym_sqnorms(qn, w->q + i0 * D, i1 - i0, w->D);
 	for (s0 = 0; s0 < w->ns; s0 += nb) {
 		nb = w->ns - s0 < w->sb ? w->ns - s0 : w->sb;
 		/* blk[(i1-i0) x nb] = -2 Q S^T */
@@ -138,27 +178,19 @@ knn_l2(struct work *w, size_t i0, size_t i1, float *blk, float *qn)
 		    w->q + i0 * D, w->D, w->s + s0 * D, w->D, 0.0f, blk,
 		    (int)nb);
 		for (i = i0; i < i1; i++)
-			scan_row(w->olab + i * K, w->ocost + i * K, K,
-			    blk + (i - i0) * nb, w->snorm + s0, w->lab, s0,
-			    nb);
+			scan_row(w->olab + i * K, w->ocost + i * K,
+			    rw + (i - i0) * K, K, blk + (i - i0) * nb,
+			    w->snorm + s0, w->lab, s0, nb);
 	}
-	/* relative costs to squared distances */
 	for (i = i0; i < i1; i++)
-		for (r = 0; r < K; r++) {
-			float *c = w->ocost + i * K + r;
-
-			if (w->olab[i * K + r] == SYM_NOLABEL)
-				continue;
-			*c += qn[i - i0];
-			if (*c < 0)
-				*c = 0;
-		}
+		rescore(w->olab + i * K, w->ocost + i * K, rw + (i - i0) * K,
+		    K, w->q + i * D, w->s, w->D);
 }
 
 /* A head (bce, concat) is no distance, so every pair is scored; the
  * support is walked in blocks so it stays in cache across queries. */
 static void
-knn_head(struct work *w, size_t i0, size_t i1)
+knn_head(struct work *w, size_t i0, size_t i1, size_t *rw)
 {
 	const struct sym_knn_opts *o = w->o;
 	size_t sb = 1024, s0, s1, i, j, D = (size_t)w->D;
@@ -177,7 +209,8 @@ knn_head(struct work *w, size_t i0, size_t i1)
 				uint32_t lj = w->lab ? w->lab[j] : (uint32_t)j;
 
 				if (v < c[K - 1])
-					offer(l, c, K, lj, v);
+					offer(l, c, rw + (i - i0) * K, K,
+					    lj, v, j);
 			}
 		}
 	}
@@ -187,21 +220,21 @@ static void *
 worker(void *arg)
 {
 	struct work *w = arg;
-	float *blk = NULL, *qn = NULL;
-	size_t i0, i1;
+	float *blk = NULL;
+	size_t i0, i1, *rw;
 
-	if (w->o->metric != SYM_METRIC_HEAD) {
+	/* the support row of every list entry: rescore() reads them */
+	rw = sym_emalloc(w->qb * (size_t)w->o->K * sizeof *rw);
+	if (w->o->metric != SYM_METRIC_HEAD)
 		blk = sym_emalloc(w->qb * w->sb * sizeof *blk);
-		qn = sym_emalloc(w->qb * sizeof *qn);
-	}
 	while ((i0 = atomic_fetch_add(&w->next, w->qb)) < w->nq) {
 		i1 = i0 + w->qb < w->nq ? i0 + w->qb : w->nq;
 		if (w->o->metric == SYM_METRIC_HEAD)
-			knn_head(w, i0, i1);
+			knn_head(w, i0, i1, rw);
 		else
-			knn_l2(w, i0, i1, blk, qn);
+			knn_l2(w, i0, i1, blk, rw);
 	}
-	free(qn);
+	free(rw);
 	free(blk);
 	return NULL;
 }

@@ -34,9 +34,11 @@ void sym_sqnorms(float *out, const float *x, size_t n, int D);
  * each label's cost: its best (lowest-cost) support vector. Best first in
  * olab[i*K + r], ocost[i*K + r]; ties go to the lower support row. Slots
  * past the number of distinct labels get SYM_NOLABEL and INFINITY.
- * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2 costs
- * come from ||q||^2 + ||s||^2 - 2 q.s by GEMM in blocks of qblock x
- * sblock, clamped at 0, so memory beyond the inputs stays bounded. */
+ * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2
+ * candidates come from ||s||^2 - 2 q.s by GEMM in blocks of qblock x
+ * sblock, so memory beyond the inputs stays bounded; the K kept are then
+ * scored with the exact squared distance (a copy of a support vector
+ * costs 0) and ordered by it. */
 void sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
     const float *s, const float *snorm, const uint32_t *lab, size_t ns,
     int D, const struct sym_knn_opts *o);

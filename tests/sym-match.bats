@@ -114,6 +114,23 @@ z	0	0	0	1" ]
 	printf 'a 1 inf\n' | mkemb > inf.emb
 	run -1 --separate-stderr sym-match -s sup.emb < inf.emb
 	[ "$stderr" = "sym-match: stdin: record 0: value 1 is not finite (inf)" ]
+	# finite, but squared distances would overflow a float
+	printf 'a 1e20 0\nb 0 1\n' | mkemb > big.emb
+	run -1 --separate-stderr sym-match -s big.emb q.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-match: big.emb: record 0: values too large (squared length 1e+40, over 8.50706e+37)" ]
+}
+
+@test "sym-match: a copy of a support vector scores exactly 1" {
+	# ||q||^2 + ||s||^2 - 2 q.s alone leaves about eps ||q||^2 of a
+	# duplicate's distance: 0.9878 here before the exact rescoring
+	awk 'BEGIN { srand(1); printf "a"; for (k = 0; k < 784; k++)
+		printf " %.6f", int(rand() * 256) / 255; printf "\n"
+		printf "b"; for (k = 0; k < 784; k++)
+		printf " %.6f", int(rand() * 256) / 255; printf "\n" }' | mkemb > dup.emb
+	run -0 --separate-stderr sym-match -t 1 -s dup.emb -k 2 dup.emb
+	[ "${lines[0]%%$'\t'b*}" = "0	a	a	1.0000	a	1.0000" ]
+	[[ "${lines[1]}" == "1	b	b	1.0000	b	1.0000	a	0."* ]]
 }
 
 @test "sym-match: empty, truncated and wrong input" {
