@@ -195,6 +195,28 @@ struct mrow {
 	uint8_t *px;		/* the query image, once read */
 };
 
+/* "#N": sym-match's name for support row N when it has no class; the row
+ * number, or -1 for any other name. */
+static long long
+row_name(const char *name)
+{
+	char *end;
+	long long v;
+
+	if (name[0] != '#' || name[1] < '0' || name[1] > '9')
+		return -1;
+	v = strtoll(name + 1, &end, 10);
+	return *end || v < 0 ? -1 : v;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* Split a line at tabs in place; returns the field count. */
 static int
 split_tabs(char *s, char **f, int max)
@@ -277,13 +299,25 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 	struct mrow *rows, **order;
 	FILE *sf;
 	const char *sname;
-	uint8_t *spx = NULL, *have = NULL;
-	size_t ib = sym_header_item_bytes(qh);
-	long n, i, kmax = 1, w, cw, ch;
+	uint8_t *spx = NULL, *have = NULL, *wpx;
+	size_t ib = sym_header_item_bytes(qh), nw = 0, iw = 0;
+	long long *want, srow;
+	long n, i, kmax = 1, w, cw, ch, missing = 0;
 	uint32_t ncap = 0;
 	int j;
 
 	n = read_matches(&rows, o->matches, o->limit);
+	/* support rows named "#N" (no class), in row order */
+	for (i = 0; i < n; i++)
+		nw += (size_t)rows[i].k;
+	want = sym_emalloc((nw + 1) * sizeof *want);
+	nw = 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < rows[i].k; j++)
+			if (row_name(rows[i].cls[j]) >= 0)
+				want[nw++] = row_name(rows[i].cls[j]);
+	qsort(want, nw, sizeof *want, cmp_ll);
+	wpx = sym_ecalloc(nw + 1, ib);
 	/* the first image of each support class */
 	sf = sym_open_input(o->support, &sname);
 	sr = sym_ereader_open(sf, sname);
@@ -292,7 +326,10 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 	if (sh_h->c != qh->c || sh_h->h != qh->h || sh_h->w != qh->w)
 		sym_die("%s: images are %ux%ux%u, queries %ux%ux%u", sname,
 		    sh_h->c, sh_h->h, sh_h->w, qh->c, qh->h, qh->w);
-	while (sym_eread(sr, &rec) > 0) {
+	for (srow = 0; sym_eread(sr, &rec) > 0; srow++) {
+		for (; iw < nw && want[iw] <= srow; iw++)
+			if (want[iw] == srow)
+				memcpy(wpx + iw * ib, rec.u8, ib);
 		if (rec.label == SYM_NOLABEL)
 			continue;
 		/* classes grow as segments arrive */
@@ -350,12 +387,29 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 			const uint8_t *col;
 			int right;
 
+			const uint8_t *img = NULL;
+			long long r;
+
 			x = (int)((j + 1) * cw + PAD);
 			sc = sym_header_find_class(sh_h, m->cls[j]);
-			if (sc >= 0 && (uint32_t)sc < ncap && have[sc])
-				sym_sheet_image(sh, x + PAD, y + PAD,
-				    spx + (size_t)sc * ib, (int)qh->c,
-				    (int)qh->h, (int)qh->w, o->scale);
+			if (sc >= 0 && (uint32_t)sc < ncap && have[sc]) {
+				img = spx + (size_t)sc * ib;
+			} else if ((r = row_name(m->cls[j])) >= 0 &&
+			    r < srow) {
+				/* the support row itself */
+				img = wpx + (size_t)((long long *)bsearch(&r,
+				    want, nw, sizeof *want, cmp_ll) - want) *
+				    ib;
+			} else if (strcmp(m->cls[j], "unknown") != 0 &&
+			    missing++ == 0 && !o->quiet) {
+				sym_warn("%s: no image of \"%s\" (from %s): "
+				    "its frames stay empty", sname,
+				    m->cls[j], o->matches);
+			}
+			if (img)
+				sym_sheet_image(sh, x + PAD, y + PAD, img,
+				    (int)qh->c, (int)qh->h, (int)qh->w,
+				    o->scale);
 			/* "unknown" is right when the support lacks the
 			 * query's class */
 			if (strcmp(m->cls[j], "unknown") == 0)
@@ -384,9 +438,13 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 		free(rows[i].truth);
 		free(rows[i].px);
 	}
+	if (missing > 1 && !o->quiet)
+		sym_warn("%s: %ld match frames empty in all", sname, missing);
 	free(rows);
 	free(spx);
 	free(have);
+	free(want);
+	free(wpx);
 	sym_reader_close(sr);
 	if (sf != stdin)
 		fclose(sf);

@@ -79,6 +79,28 @@ setup() {
 	[ "$(png_size m2.png)" = "52 72" ]
 }
 
+@test "sym-show: matches named #N are support rows; missing classes warn" {
+	# support rows without a class: sym-match names them #0, #1, ...
+	for c in - - a; do
+		printf '%s' "$c"
+		for i in $(seq 12); do printf ' %d' $(( (i * 50 + ${#c}) % 256 )); done
+		echo
+	done | mkimages 4 3 > sup3.sym
+	printf '0\ta\t#1\t0.9000\n1\tb\ta\t0.8000\n' > m.tsv
+	run -0 --separate-stderr sym-show -o full.png -m m.tsv -S sup3.sym five.sym
+	[ "$stderr" = "sym-show: full.png: 36x72" ]
+	# row 1 drawn: the same sheet without it differs
+	printf -- '- 1 2 3 4 5 6 7 8 9 10 11 12\n' | mkimages 4 3 > one.sym
+	run -0 --separate-stderr sym-show -o short.png -m m.tsv -S one.sym five.sym
+	[ "${stderr_lines[0]}" = "sym-show: one.sym: no image of \"#1\" (from m.tsv): its frames stay empty" ]
+	[ "${stderr_lines[1]}" = "sym-show: one.sym: 2 match frames empty in all" ]
+	[ "$(png_size full.png)" = "$(png_size short.png)" ]
+	run -1 cmp -s full.png short.png
+	# -q: no warning
+	run -0 --separate-stderr sym-show -q -o short.png -m m.tsv -S one.sym five.sym
+	[ -z "$stderr" ]
+}
+
 @test "sym-show: bad inputs leave no PNG behind" {
 	run -1 --separate-stderr sym-show -o x.png < /dev/null
 	[ "$stderr" = "sym-show: stdin: empty input (expected a sym stream)" ]
