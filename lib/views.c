@@ -37,9 +37,14 @@ sym_views_parse(const char *s)
 			if (strlen(view_names[i].name) == len &&
 			    strncmp(s, view_names[i].name, len) == 0)
 				break;
+		if (i == NNAMES && len == 4 && strncmp(s, "none", 4) == 0)
+			return sym_seterr("'none' goes alone, not in a list");
 		if (i == NNAMES)
 			return sym_seterr("unknown view '%.*s' (turns, "
 			    "mirror, shifts or none)", (int)len, s);
+		if (v & view_names[i].bit)
+			return sym_seterr("'%s' given twice",
+			    view_names[i].name);
 		v |= view_names[i].bit;
 		s += len;
 		if (*s == ',' && *++s == 0)

@@ -117,6 +117,10 @@ setup() {
 	[[ "$stderr" == *"model"* ]]
 	run -2 --separate-stderr sym-embed -m v.model --views turn
 	[ "$stderr" = "sym-embed: --views: unknown view 'turn' (turns, mirror, shifts or none)" ]
+	run -2 --separate-stderr sym-embed -m v.model --views none,turns
+	[ "$stderr" = "sym-embed: --views: 'none' goes alone, not in a list" ]
+	run -2 --separate-stderr sym-embed -m v.model --views turns,mirror,turns
+	[ "$stderr" = "sym-embed: --views: 'turns' given twice" ]
 	run -2 --separate-stderr sym-embed --raw --views turns
 	[ "$stderr" = "sym-embed: --views needs a model, not --raw" ]
 	run -1 --separate-stderr sym-embed -m "$D/bce.model" --views mirror < "$D/in.sym"
