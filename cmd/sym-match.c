@@ -796,7 +796,7 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct summary sum;
 	long ncpu;
-	int ch, rc;
+	int ch, rc, epopt = 0;
 
 	/* options */
 	sym_setprog(argv[0]);
@@ -849,22 +849,27 @@ main(int argc, char *argv[])
 			    "--episodes");
 			break;
 		case OPT_WAY:
+			epopt = 1;
 			o.way = (int)sym_parse_long(optarg, 2, 100000,
 			    "--way");
 			break;
 		case OPT_SHOT:
+			epopt = 1;
 			o.shot = (int)sym_parse_long(optarg, 1, 100000,
 			    "--shot");
 			break;
 		case OPT_QUERIES:
+			epopt = 1;
 			o.queries = (int)sym_parse_long(optarg, 1, 100000,
 			    "--queries");
 			break;
 		case OPT_SEED:
+			epopt = 1;
 			o.seed = (uint64_t)sym_parse_long(optarg, 0,
 			    INT64_MAX, "--seed");
 			break;
 		case OPT_WITHIN:
+			epopt = 1;
 			o.within = 1;
 			break;
 		case OPT_VERIFY:
@@ -912,6 +917,9 @@ main(int argc, char *argv[])
 		free(o.support);
 		return 2;
 	}
+	if (epopt && !o.episodes)
+		sym_usage_die("--way, --shot, --queries, --seed and "
+		    "--within-group need --episodes");
 	if (o.threshold >= 0 && !o.verify)
 		sym_usage_die("--threshold needs --verify");
 	if (o.verify && (o.k != 1 || o.reduce_mean >= 0 || o.reject >= 0 ||

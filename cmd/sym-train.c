@@ -169,7 +169,7 @@ main(int argc, char **argv)
 	struct sym_dataset train, val;
 	struct sigaction sa;
 	const char *valpath = NULL;
-	int threads = 2, verbose = 0, ch;
+	int threads = 2, verbose = 0, ch, valopt = 0;
 	long long maxmem = 4096;
 	FILE *vf;
 
@@ -307,14 +307,17 @@ main(int argc, char **argv)
 			valpath = optarg;
 			break;
 		case O_VALWAY:
+			valopt = 1;
 			o.val_way = (int)sym_parse_long(optarg, 2, 1000,
 			    "--val-way");
 			break;
 		case O_VALEP:
+			valopt = 1;
 			o.val_episodes = (int)sym_parse_long(optarg, 1,
 			    1000000, "--val-episodes");
 			break;
 		case O_VALGROUP:
+			valopt = 1;
 			o.val_within_group = 1;
 			break;
 		case O_CKPT:
@@ -354,6 +357,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (valopt && !valpath)
+		sym_usage_die("--val-way, --val-episodes and "
+		    "--val-within-group need --val");
 	if (o.loss == SYM_LOSS_PROTO && o.unshared)
 		sym_usage_die("--unshared needs a pair loss, not proto");
 	if ((long long)o.way * (o.shot + o.query) > 65536)

@@ -187,6 +187,10 @@ mkep() {
 	[ "$stderr" = "sym-match: ep.emb: 0 classes have at least 9 vectors, 5-way episodes need 5" ]
 	run -2 --separate-stderr sym-match --episodes 5 -k 2 ep.emb
 	[ -z "$output" ]
+	# episode options without --episodes would be ignored: refused
+	run -2 --separate-stderr sym-match -s ep.emb --way 3 ep.emb
+	[ "${stderr_lines[0]}" = "sym-match: --way, --shot, --queries, --seed and --within-group need --episodes" ]
+	[ -z "$output" ]
 }
 
 @test "sym-match: --verify on separable and random pairs" {

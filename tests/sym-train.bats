@@ -129,6 +129,9 @@ three.sym" ]
 	[[ "${stderr_lines[0]}" =~ acc\ [0-9.]+\ auc\ [0-9.]+\ 4-way\ 1-shot\ [0-9.]+$ ]]
 	run -1 --separate-stderr sym-train --arch mlp -e 1 --val-way 6 --val "$D/val.sym" -o m.model < "$D/small.sym"
 	[ "$stderr" = "sym-train: $D/val.sym: --val-way 6 needs 6 classes with 2 images, found 5" ]
+	# validation options without --val would be ignored: refused
+	run -2 --separate-stderr sym-train --arch mlp --val-episodes 20 -o m.model < "$D/small.sym"
+	[ "${stderr_lines[0]}" = "sym-train: --val-way, --val-episodes and --val-within-group need --val" ]
 	# episodes within a group: the group of "A/a" is "A"
 	printf 'A/a 1 2 3 4\nA/a 1 2 3 5\nA/b 5 6 7 8\nA/b 5 6 7 9\nB/c 9 9 9 9\nB/c 9 8 9 9\nB/d 0 0 1 1\nB/d 0 1 0 1\n' |
 		mkimages 2 2 > g.sym
