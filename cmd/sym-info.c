@@ -92,7 +92,8 @@ main(int argc, char *argv[])
 	const char *name;
 	FILE *f;
 	int ch, check = 0, header_only = 0, records = 0;
-	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0;
+	uint64_t items = 0, pairs = 0, same = 0, unlabelled = 0, nonfinite = 0,
+	    normed = 0;
 	uint64_t *counts = NULL, ncounts = 0;
 	double sum = 0, sumsq = 0, norm = 0, vmin = INFINITY, vmax = -INFINITY;
 	size_t nvals, npre;
@@ -193,10 +194,20 @@ main(int argc, char *argv[])
 			}
 		} else {
 			double n2 = 0;
+			int bad = 0;
+
 			for (size_t i = 0; i < nvals; i++) {
 				double v = rec.f32[i];
 				if (!isfinite(v)) {
+					/* nothing downstream takes them */
+					if (check)
+						sym_die("%s: record %llu: "
+						    "value %zu is not finite "
+						    "(%g)", name,
+						    (unsigned long long)
+						    rec.index, i, v);
 					nonfinite++;
+					bad = 1;
 					continue;
 				}
 				sum += v;
@@ -205,7 +216,11 @@ main(int argc, char *argv[])
 				vmin = v < vmin ? v : vmin;
 				vmax = v > vmax ? v : vmax;
 			}
-			norm += sqrt(n2);
+			/* the mean norm is over whole vectors */
+			if (!bad) {
+				norm += sqrt(n2);
+				normed++;
+			}
 		}
 	}
 	if (check) {
@@ -241,7 +256,8 @@ main(int argc, char *argv[])
 		printf("mean: %.6g\n", mean);
 		printf("std: %.6g\n", var > 0 ? sqrt(var) : 0);
 		if (h->dtype == SYM_F32) {
-			printf("mean-norm: %.6g\n", norm / items);
+			printf("mean-norm: %.6g\n", normed ? norm / normed :
+			    0);
 			printf("non-finite: %llu\n",
 			    (unsigned long long)nonfinite);
 		}

@@ -56,6 +56,16 @@ std: 1.70783" ]
 	run -0 sym-info --check < three.sym
 }
 
+@test "sym-info: embeddings that are not finite: counted, refused by --check" {
+	printf 'a nan 1\nb inf 2\nb 3 4\n' | mkemb > nf.emb
+	run -0 sym-info nf.emb
+	# the mean norm is over whole vectors only: |(3, 4)| = 5
+	[[ "$output" == *$'\nmean-norm: 5\nnon-finite: 2' ]]
+	run -1 --separate-stderr sym-info --check nf.emb
+	[ -z "$output" ]
+	[ "$stderr" = "sym-info: nf.emb: record 0: value 0 is not finite (nan)" ]
+}
+
 @test "sym-info: empty input is refused" {
 	run -1 --separate-stderr sym-info < /dev/null
 	[ "$stderr" = "sym-info: stdin: empty input (expected a sym stream)" ]
