@@ -85,19 +85,26 @@ truncated(const struct sym_idx *x, uint32_t done)
 
 /* After the last item: reading on to the end makes zlib check the gzip
  * trailer's CRC, which catches corruption that still inflated. Bytes
- * after the last item are allowed, and so is a cut trailer. */
+ * after the last item are allowed; a gzip file cut inside its last
+ * block or trailer is not (its data cannot be checked: a download that
+ * stopped short). */
 static int
 check_end(struct sym_idx *x)
 {
 	unsigned char b;
+	const char *m;
 	int zerr;
 
-	if (gzread(x->gz, &b, 1) < 0) {
-		const char *m = gzerror(x->gz, &zerr);
-		if (zerr != Z_BUF_ERROR)
-			return sym_seterr("%s: corrupt gzip data (%s)",
-			    x->path, zmsg(x, m));
-	}
+	/* zlib may have met the early end already, while inflating the
+	 * last item, and keeps the error: ask for it either way */
+	gzread(x->gz, &b, 1);
+	m = gzerror(x->gz, &zerr);
+	if (zerr == Z_BUF_ERROR)
+		return sym_seterr("%s: truncated gzip data (its end and "
+		    "checksum are missing)", x->path);
+	if (zerr != Z_OK)
+		return sym_seterr("%s: corrupt gzip data (%s)", x->path,
+		    zmsg(x, m));
 	return 0;
 }
 

@@ -370,6 +370,10 @@ ecut" ]
 	    dd of=img.gz bs=1 seek=$((size - 8)) conv=notrunc status=none
 	run -1 --separate-stderr sym-load idx img.gz lab.gz
 	is_err "sym-load: img.gz: corrupt gzip data (incorrect data check)"
+	# without its trailer: every image is there, but nothing checks them
+	head -c $((size - 8)) img.gz > cut.gz
+	run -1 --separate-stderr sym-load idx cut.gz lab.gz
+	is_err "sym-load: cut.gz: truncated gzip data (its end and checksum are missing)"
 }
 
 # ---- model files ----
