@@ -254,9 +254,16 @@ read_matches(struct mrow **rows, const char *path, long limit)
 		*rows = sym_erealloc(*rows, (n + 1) * sizeof **rows);
 		m = *rows + n;
 		m->idx = strtoull(fld[0], &end, 10);
-		if (end == fld[0] || *end)
+		if (fld[0][0] < '0' || fld[0][0] > '9' || *end)
 			sym_die("%s: line %ld: bad query index \"%s\"", path,
 			    lineno, fld[0]);
+		for (j = 3; j < nf; j += 2) {
+			double v = strtod(fld[j], &end);
+
+			if (end == fld[j] || *end || !(v >= 0 && v <= 1))
+				sym_die("%s: line %ld: bad similarity \"%s\"",
+				    path, lineno, fld[j]);
+		}
 		m->truth = sym_estrdup(fld[1]);
 		/* with -k: the class columns; else the prediction */
 		m->k = nf > 4 ? (nf - 4) / 2 : 1;

@@ -116,6 +116,13 @@ setup() {
 	printf '0\ta\n' > bad.tsv
 	run -1 --separate-stderr sym-show -o x.png -m bad.tsv -S five.sym five.sym
 	[ "$stderr" = "sym-show: bad.tsv: line 1: not a sym-match line" ]
+	printf -- '-1\ta\ta\t0.5\n' > neg.tsv
+	run -1 --separate-stderr sym-show -o x.png -m neg.tsv -S five.sym five.sym
+	[ "$stderr" = "sym-show: neg.tsv: line 1: bad query index \"-1\"" ]
+	printf '0\ta\ta\t0.5\ta\t0.5\tb\tx\n' > sim.tsv
+	run -1 --separate-stderr sym-show -o x.png -m sim.tsv -S five.sym five.sym
+	[ "$stderr" = "sym-show: sim.tsv: line 1: bad similarity \"x\"" ]
+	[ ! -e x.png ]
 	printf '9\ta\ta\t0.5\n' > far.tsv
 	run -1 --separate-stderr sym-show -o x.png -m far.tsv -S five.sym five.sym
 	[ "$stderr" = "sym-show: five.sym: no query 9 (from far.tsv)" ]
