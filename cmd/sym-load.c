@@ -373,6 +373,24 @@ add_pngs(struct source *s, const char *dir, const char *name,
 	return 1;
 }
 
+/* Files in dir, a level of the omniglot tree that holds only folders:
+ * skipped, the first few by name, so a misplaced image is not lost
+ * without a word. */
+static void
+skip_files(const char *dir, unsigned long *skipped, int quiet)
+{
+	static char **v;
+	size_t n;
+
+	if (sym_list_dir(dir, SYM_LIST_FILES, &v, &n) < 0)
+		sym_die("%s", sym_strerror());
+	for (size_t i = 0; i < n; i++)
+		if (++*skipped <= 5 && !quiet)
+			sym_warn("%s/%s: not in DIR/ALPHABET/CHARACTER/, "
+			    "skipped", dir, v[i]);
+	sym_list_free(v, n);
+}
+
 /* png: DIR/CLASS/NAME.png; omniglot: DIR/ALPHABET/CHARACTER/NAME.png */
 static void
 load_tree(struct source *s, const char *what, const char *dir, int quiet)
@@ -385,6 +403,8 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	/* png: images right in DIR have no class (queries to classify) */
 	if (strcmp(what, "png") == 0)
 		add_pngs(s, dir, NULL, &skipped, quiet);
+	else
+		skip_files(dir, &skipped, quiet);
 	if (sym_list_dir(dir, SYM_LIST_DIRS, &top, &ntop) < 0)
 		sym_die("%s", sym_strerror());
 	for (size_t i = 0; i < ntop; i++) {
@@ -395,6 +415,7 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 			free(d);
 			continue;
 		}
+		skip_files(d, &skipped, quiet);
 		if (sym_list_dir(d, SYM_LIST_DIRS, &sub, &nsub) < 0)
 			sym_die("%s", sym_strerror());
 		for (size_t k = 0; k < nsub; k++) {
@@ -480,7 +501,10 @@ parse_classes(const struct source *s, const char *list, const char *opt,
 			b = strtoll(dash + 1, &end, 10);
 		if (*end)
 			sym_die("%s: no class '%s' in %s", opt, tok, s->desc);
-		if (a > b || b >= s->nclasses)
+		if (a > b)
+			sym_die("%s: %s: a range goes from low to high", opt,
+			    tok);
+		if (b >= s->nclasses)
 			sym_die("%s: %s: class indices are 0..%lu", opt, tok,
 			    (unsigned long)s->nclasses - 1);
 		for (long long k = a; k <= b; k++)

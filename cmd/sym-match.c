@@ -845,7 +845,8 @@ main(int argc, char *argv[])
 			    "--threads");
 			break;
 		case OPT_EPISODES:
-			o.episodes = (long)sym_parse_long(optarg, 1, 10000000,
+			/* two at least: one has no interval */
+			o.episodes = (long)sym_parse_long(optarg, 2, 10000000,
 			    "--episodes");
 			break;
 		case OPT_WAY:

@@ -249,6 +249,12 @@ mkmany() {
 		record 2 0 0 0 255
 	} > want.sym
 	cmp o.sym want.sym
+	# images out of place are skipped, with a word
+	echo "0 0 0 0" | mkpng om/Alpha/stray.png 2 2
+	run -0 --separate-stderr sym-load omniglot om
+	[ "${stderr_lines[0]}" = "sym-load: om/Alpha/stray.png: not in DIR/ALPHABET/CHARACTER/, skipped" ]
+	cmp <(sym-load -q omniglot om) want.sym
+	rm om/Alpha/stray.png
 	run -0 sym-info -H < <(sym-load -q omniglot om --classes Beta/character01,0)
 	[[ "$output" == *"classes: 2"*"class: 0 Alpha/character01"*"class: 1 Beta/character01"* ]]
 	# a pattern: one whole alphabet; one that matches nothing is an error
@@ -440,6 +446,8 @@ mkmany() {
 	run -1 --separate-stderr sym-load --exclude-classes 0-5 idx img.idx lab.idx
 	[ -z "$output" ]
 	[ "$stderr" = "sym-load: --exclude-classes: 0-5: class indices are 0..1" ]
+	run -1 --separate-stderr sym-load idx img.idx lab.idx --classes 1-0
+	[ "$stderr" = "sym-load: --classes: 1-0: a range goes from low to high" ]
 	run -1 --separate-stderr sym-load --classes 0 --exclude-classes 0 idx img.idx lab.idx
 	[ "$stderr" = "sym-load: no classes selected" ]
 }

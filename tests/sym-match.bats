@@ -185,6 +185,8 @@ mkep() {
 	[ "$stderr" = "sym-match: flat.emb: no group has 2 classes with at least 2 vectors" ]
 	run -1 --separate-stderr sym-match --episodes 5 --queries 8 ep.emb
 	[ "$stderr" = "sym-match: ep.emb: 0 classes have at least 9 vectors, 5-way episodes need 5" ]
+	run -2 --separate-stderr sym-match --episodes 1 ep.emb
+	[ "${stderr_lines[0]}" = "sym-match: --episodes: 1 is out of range 2..10000000" ]
 	run -2 --separate-stderr sym-match --episodes 5 -k 2 ep.emb
 	[ -z "$output" ]
 	# episode options without --episodes would be ignored: refused
