@@ -121,14 +121,13 @@ main(int argc, char *argv[])
 	if (sym_dataset_read(&d, r, (size_t)maxmem * 1000000) < 0)
 		sym_die("%s", sym_strerror());
 	sym_reader_close(r);
-	s = sym_sampler_new(d.labels, d.n, &d.hdr);
-	if (sym_sampler_check_pairs(s) < 0)
-		sym_die("%s: %s", name, sym_strerror());
-
 	/* compute: exactly round(count * f) same pairs, in a shuffled
 	 * order, so the fraction holds for small counts too */
-	sym_rng_seed(&rng, (uint64_t)seed);
 	npos = (uint64_t)llround((double)count * posfrac);
+	s = sym_sampler_new(d.labels, d.n, &d.hdr);
+	if (sym_sampler_check_pairs(s, npos > 0, npos < (uint64_t)count) < 0)
+		sym_die("%s: %s", name, sym_strerror());
+	sym_rng_seed(&rng, (uint64_t)seed);
 	flags = sym_emalloc(count);
 	for (long long i = 0; i < count; i++)
 		flags[i] = (uint64_t)i < npos;

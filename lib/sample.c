@@ -126,12 +126,12 @@ sym_sampler_classes_with(const struct sym_sampler *s, uint64_t min)
 }
 
 int
-sym_sampler_check_pairs(const struct sym_sampler *s)
+sym_sampler_check_pairs(const struct sym_sampler *s, int same, int diff)
 {
-	if (s->nlive < 2)
+	if (diff && s->nlive < 2)
 		return sym_seterr("need at least 2 classes with images, got "
 		    "%u", s->nlive);
-	if (sym_sampler_classes_with(s, 2) == 0)
+	if (same && sym_sampler_classes_with(s, 2) == 0)
 		return sym_seterr("no class has 2 images, so no same-class "
 		    "pair exists");
 	return 0;

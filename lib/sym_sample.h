@@ -17,9 +17,11 @@ size_t sym_group_len(const char *name);
 struct sym_sampler *sym_sampler_new(const uint32_t *labels, uint64_t n,
     const struct sym_header *h);
 void sym_sampler_free(struct sym_sampler *s);
-/* 0 if pairs can be drawn; else -1 with sym_strerror() ("need at least 2
- * classes, got 1", "no class has 2 images"). */
-int sym_sampler_check_pairs(const struct sym_sampler *s);
+/* 0 if pairs can be drawn: same-class ones if same, different-class ones
+ * if diff; else -1 with sym_strerror() ("need at least 2 classes, got
+ * 1", "no class has 2 images"). */
+int sym_sampler_check_pairs(const struct sym_sampler *s, int same,
+    int diff);
 /* Draw a pair of item indices. same: both from one class (never one item
  * twice); else from two classes, which with probability hard come from
  * the same group when that group has another class. */

@@ -221,7 +221,7 @@ setup_data(struct trainer *tr, const struct sym_dataset *d,
 			sym_die("%s: --way %d --shot %d --query %d needs %d "
 			    "classes with %d images, found %u", name, o->way,
 			    o->shot, o->query, o->way, o->shot + o->query, k);
-	} else if (sym_sampler_check_pairs(t->smp) < 0) {
+	} else if (sym_sampler_check_pairs(t->smp, 1, 1) < 0) {
 		sym_die("%s: %s", name, sym_strerror());
 	}
 }
@@ -260,7 +260,7 @@ setup_val(struct trainer *tr, struct vdata *v, const struct sym_dataset *d,
 		    &d->hdr);
 		uint32_t k = sym_sampler_classes_with(s, 2);
 
-		if (sym_sampler_check_pairs(s) < 0)
+		if (sym_sampler_check_pairs(s, 1, 1) < 0)
 			sym_die("%s: %s", name, sym_strerror());
 		if (k < (uint32_t)o->val_way)
 			sym_die("%s: --val-way %d needs %d classes with 2 "

@@ -60,6 +60,9 @@ setup() {
 	run -1 --separate-stderr sym-pairs < one.sym
 	[ "$stderr" = "sym-pairs: stdin: need at least 2 classes with images, got 1" ]
 	[ -z "$output" ]
+	# unless every pair is a same-class one
+	run -0 sym-info < <(sym-pairs -q -n 3 --positive-fraction 1 < one.sym)
+	[[ "$output" == *"pairs-same: 3"* ]]
 }
 
 @test "sym-pairs: no class with two images is refused" {
@@ -67,6 +70,9 @@ setup() {
 	run -1 --separate-stderr sym-pairs < single.sym
 	[ "$stderr" = "sym-pairs: stdin: no class has 2 images, so no same-class pair exists" ]
 	[ -z "$output" ]
+	# unless no pair is a same-class one
+	run -0 sym-info < <(sym-pairs -q -n 3 --positive-fraction 0 < single.sym)
+	[[ "$output" == *"pairs-different: 3"* ]]
 }
 
 @test "sym-pairs: a pairs stream is not input" {

@@ -338,7 +338,7 @@ test_sampler(void)
 	sym_header_add_class(&h, "C");
 	s = sym_sampler_new(labels, 7, &h);
 	sym_rng_seed(&rng, 5);
-	CHECK(sym_sampler_check_pairs(s) == 0);
+	CHECK(sym_sampler_check_pairs(s, 1, 1) == 0);
 	CHECK(sym_sampler_classes_with(s, 2) == 2);
 	for (int i = 0; i < 2000; i++) {
 		int same = i % 2;
@@ -366,8 +366,17 @@ test_sampler(void)
 	/* one class only */
 	uint32_t one[] = { 0, 0 };
 	s = sym_sampler_new(one, 2, &h);
-	CHECK(sym_sampler_check_pairs(s) == -1 &&
+	CHECK(sym_sampler_check_pairs(s, 1, 1) == -1 &&
 	    strstr(sym_strerror(), "at least 2 classes"));
+	/* enough for same-class pairs alone */
+	CHECK(sym_sampler_check_pairs(s, 1, 0) == 0);
+	sym_sampler_free(s);
+	/* one image per class: different-class pairs only */
+	uint32_t two[] = { 0, 1 };
+	s = sym_sampler_new(two, 2, &h);
+	CHECK(sym_sampler_check_pairs(s, 1, 1) == -1 &&
+	    strstr(sym_strerror(), "no class has 2 images"));
+	CHECK(sym_sampler_check_pairs(s, 0, 1) == 0);
 	sym_sampler_free(s);
 	sym_header_free(&h);
 }
