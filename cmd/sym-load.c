@@ -367,6 +367,11 @@ add_pngs(struct source *s, const char *dir, const char *name,
 		s->nunl += added;
 		return 1;
 	}
+	/* names end up in sym-match's TSV lines: no tabs, no newlines */
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			sym_die("%s: a class name with a control character "
+			    "(tab, newline, ...): rename the folder", dir);
 	s->classes = sym_erealloc(s->classes,
 	    ((size_t)s->nclasses + 1) * sizeof(char *));
 	s->classes[s->nclasses++] = sym_estrdup(name);

@@ -250,6 +250,15 @@ ecut" ]
 
 # ---- image files ----
 
+@test "bad input: a class folder named with a tab (sym-load png)" {
+	# the name would split sym-match's TSV columns
+	mkdir -p "pics/a	b"
+	echo "0 0" | mkpng "pics/a	b/1.png" 2 1
+	run -1 --separate-stderr sym-load png pics
+	[ -z "$output" ]
+	is_err "sym-load: pics/a	b: a class name with a control character (tab, newline, ...): rename the folder"
+}
+
 @test "bad input: a folder with no images (sym-load png)" {
 	mkdir -p empty pics/a
 	echo text > pics/a/readme.txt
