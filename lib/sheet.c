@@ -104,7 +104,13 @@ sym_sheet_text(struct sym_sheet *s, int x, int y, const char *text,
 	int x0 = x, r, b, a, d;
 
 	for (p = (const unsigned char *)text; *p; p++) {
-		const uint8_t *g = sym_font_glyph(*p);
+		const uint8_t *g;
+
+		/* UTF-8: one glyph per character, drawn for its first
+		 * byte (the font's '?' beyond ASCII) */
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		g = sym_font_glyph(*p);
 
 		for (r = 0; r < SYM_FONT_H; r++)
 			for (b = 0; b < SYM_FONT_W; b++) {
@@ -124,20 +130,29 @@ int
 sym_sheet_text_fit(struct sym_sheet *s, int x, int y, const char *text,
     int maxw, const uint8_t rgb[3])
 {
-	size_t n = strlen(text), fit;
+	size_t n = 0, fit, skip, i;
+	const char *tail;
 	char *buf;
 	int r;
 
+	/* characters, not bytes: UTF-8 continuation bytes draw nothing */
+	for (i = 0; text[i]; i++)
+		n += ((unsigned char)text[i] & 0xc0) != 0x80;
 	/* n characters take 6n - 1 pixels */
 	fit = maxw > 0 ? (size_t)(maxw + 1) / SYM_FONT_ADV : 0;
 	if (n <= fit)
 		return sym_sheet_text(s, x, y, text, 1, rgb);
 	if (fit == 0)
 		return 0;
-	buf = sym_emalloc(fit + 1);
+	/* "~" and the last fit - 1 characters */
+	skip = n - (fit - 1);
+	for (tail = text; skip > 0 || ((unsigned char)*tail & 0xc0) == 0x80;
+	    tail++)
+		if (((unsigned char)*tail & 0xc0) != 0x80)
+			skip--;
+	buf = sym_emalloc(strlen(tail) + 2);
 	buf[0] = '~';
-	memcpy(buf + 1, text + n - (fit - 1), fit - 1);
-	buf[fit] = '\0';
+	strcpy(buf + 1, tail);
 	r = sym_sheet_text(s, x, y, buf, 1, rgb);
 	free(buf);
 	return r;

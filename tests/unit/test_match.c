@@ -292,6 +292,14 @@ test_sheet(void)
 	CHECK(ink > 10);
 	/* too long: the tail after '~' */
 	CHECK(sym_sheet_text_fit(&sh, 0, 10, "abcdefgh", 17, red) == 17);
+	/* UTF-8: a glyph per character, not per byte ("a" + a-umlaut +
+	 * a 3-byte CJK character is 3 characters, 17 pixels) */
+	CHECK(sym_sheet_text(&sh, 1, 1, "a\xc3\xa4\xe6\x97\xa5", 1, red) ==
+	    17);
+	CHECK(sym_sheet_text_fit(&sh, 0, 10, "a\xc3\xa4\xe6\x97\xa5", 17,
+	    red) == 17);
+	CHECK(sym_sheet_text_fit(&sh, 0, 10, "abcd\xe6\x97\xa5" "e", 17, red) ==
+	    17);
 	sym_sheet_frame(&sh, 0, 0, 30, 20, 1, red);
 	CHECK(sh.rgb[0] == 255 && sh.rgb[1] == 0);
 	sym_sheet_image(&sh, 2, 2, (const uint8_t[]){ 255, 0, 0, 255 }, 1, 2,
