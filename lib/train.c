@@ -660,6 +660,8 @@ resume(struct trainer *tr, long *epoch, long *step)
 		    "options ask for", name, sym_loss_name(ck->loss),
 		    sym_net_spec(ck->tower[0]), ck->c, ck->h, ck->w,
 		    ck->unshared ? " unshared" : "");
+	/* both ways: a setting only one side records (an option left
+	 * out, say) differs too */
 	for (uint32_t i = 0; i < m->nmeta; i++) {
 		const char *v = sym_model_get_meta(ck, m->meta_keys[i]);
 
@@ -667,6 +669,17 @@ resume(struct trainer *tr, long *epoch, long *step)
 			sym_die("%s: checkpoint has %s %s, this run %s", name,
 			    m->meta_keys[i], v ? v : "(none)",
 			    m->meta_vals[i]);
+	}
+	for (uint32_t i = 0; i < ck->nmeta; i++)
+		if (!sym_model_get_meta(m, ck->meta_keys[i]))
+			sym_die("%s: checkpoint has %s %s, this run (none)",
+			    name, ck->meta_keys[i], ck->meta_vals[i]);
+	if (ck->views != m->views) {
+		char a[64], b[64];
+
+		sym_die("%s: checkpoint has views %s, this run %s", name,
+		    sym_views_name(ck->views, a, sizeof(a)),
+		    sym_views_name(m->views, b, sizeof(b)));
 	}
 	if (st->optimizer != tr->o->optimizer)
 		sym_die("%s: checkpoint used another optimizer", name);
@@ -742,6 +755,22 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 		sym_model_set_meta(m, "source", src);
 	sym_model_set_meta(m, "train-kind", sym_kind_name(d->hdr.kind));
 	meta_int(m, "train-items", d->n);
+	/* the data itself, so --resume refuses other data of the same size */
+	{
+		size_t ib = sym_header_item_bytes(&d->hdr);
+		uint32_t crc = sym_crc32(0, d->labels, d->n * sizeof(uint32_t));
+		char buf[16];
+
+		crc = sym_crc32(crc, d->u8 ? (const void *)d->u8 :
+		    (const void *)d->f32, d->n * ib);
+		if (d->npairs) {
+			crc = sym_crc32(crc, d->pa, d->npairs * 8);
+			crc = sym_crc32(crc, d->pb, d->npairs * 8);
+			crc = sym_crc32(crc, d->psame, d->npairs);
+		}
+		snprintf(buf, sizeof(buf), "%08x", (unsigned)crc);
+		sym_model_set_meta(m, "train-crc", buf);
+	}
 	if (d->hdr.kind == SYM_PAIRS)
 		meta_int(m, "train-pairs", d->npairs);
 	else

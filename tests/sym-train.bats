@@ -306,6 +306,22 @@ m.model.ckpt" ]
 	# a resumed run at the end of its epochs just writes the model
 	sym-train -q -t 1 --arch mlp -e 2 --pairs-per-epoch 500 --resume c.ckpt -o r.model < "$D/small.sym"
 	cmp a.model r.model
+	# settings only one side records, and other data of the same size,
+	# are refused too
+	p="-q -t 1 --arch mlp -e 2 --pairs-per-epoch 500"
+	sym-train $p --augment --views mirror --checkpoint v.ckpt -o v.model < "$D/small.sym"
+	run -1 --separate-stderr sym-train $p --augment --resume v.ckpt -o x.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: v.ckpt: checkpoint has views mirror, this run none" ]
+	sym-train -q -t 1 -l proto --way 2 --episodes 2 -e 2 --rotate-classes --checkpoint r.ckpt -o r2.model < "$D/small.sym"
+	run -1 --separate-stderr sym-train -q -t 1 -l proto --way 2 --episodes 2 -e 2 --resume r.ckpt -o x.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: r.ckpt: checkpoint has rotate-classes yes, this run (none)" ]
+	# same source, same count, other images: only the data's crc tells
+	sym-load -q fashion --per-class 20 > one.sym
+	sym-load -q fashion --per-class 20 --shuffle --seed 2 > other.sym
+	sym-train $p --checkpoint o.ckpt -o o.model < one.sym
+	run -1 --separate-stderr sym-train $p --resume o.ckpt -o x.model < other.sym
+	[[ "$stderr" =~ ^sym-train:\ o\.ckpt:\ checkpoint\ has\ train-crc\ [0-9a-f]{8},\ this\ run\ [0-9a-f]{8}$ ]]
+	[ ! -e x.model ]
 }
 
 # ---- learning on Fashion-MNIST (the slow tests) ----
