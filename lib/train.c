@@ -409,6 +409,10 @@ validate(struct trainer *tr, struct vdata *v)
 	float *hg = sym_ecalloc(m->nhead + 1, sizeof(float));
 	float *de = sym_emalloc(2 * D * sizeof(float));
 	int have_loss = m->loss != SYM_LOSS_PROTO;
+	/* proto's similarity 1 / (1 + d^2 / D) sits near 1 for every pair:
+	 * a fixed 0.5 threshold says nothing, so it reports and ranks by
+	 * the AUC instead */
+	int thr = m->loss != SYM_LOSS_PROTO;
 	size_t k = 0;
 
 	val_embed(tr, v);
@@ -478,15 +482,18 @@ validate(struct trainer *tr, struct vdata *v)
 	if (have_loss)
 		k += snprintf(tr->valmsg + k, sizeof(tr->valmsg) - k,
 		    ", val loss %.4f", loss);
-	k += snprintf(tr->valmsg + k, sizeof(tr->valmsg) - k,
-	    "%s acc %.4f auc %.4f", have_loss ? "" : ", val", acc, auc);
+	if (thr)
+		k += snprintf(tr->valmsg + k, sizeof(tr->valmsg) - k,
+		    "%s acc %.4f", have_loss ? "" : ", val", acc);
+	k += snprintf(tr->valmsg + k, sizeof(tr->valmsg) - k, "%s auc %.4f",
+	    have_loss || thr ? "" : ", val", auc);
 	if (v->episodes > 0)
 		snprintf(tr->valmsg + k, sizeof(tr->valmsg) - k,
 		    " %d-way 1-shot %.4f", v->way, way_acc);
 	free(sc);
 	free(hg);
 	free(de);
-	return v->episodes > 0 ? way_acc : acc;
+	return v->episodes > 0 ? way_acc : thr ? acc : auc;
 }
 
 /* ---- one step ---- */

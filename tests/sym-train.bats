@@ -127,6 +127,15 @@ three.sym" ]
 	# labelled validation images add N-way 1-shot accuracy
 	run -0 --separate-stderr sym-train --arch mlp -e 1 --pairs-per-epoch 256 --val "$D/val.sym" --val-way 4 --val-episodes 20 -o m.model < "$D/small.sym"
 	[[ "${stderr_lines[0]}" =~ acc\ [0-9.]+\ auc\ [0-9.]+\ 4-way\ 1-shot\ [0-9.]+$ ]]
+	# proto on pairs: no accuracy at 0.5 (its similarity is near 1 for
+	# every pair); the epochs are ranked by the AUC
+	run -0 --separate-stderr sym-train -t 1 --arch mlp -l proto --way 3 --episodes 5 -e 2 --val "$D/valpairs.sym" -o p.model < "$D/small.sym"
+	[[ "${stderr_lines[0]}" =~ ^epoch\ 1/2:\ loss\ [0-9.]+,\ [0-9]+\ episodes/s,\ val\ auc\ ([0-9.]+)$ ]]
+	a1=${BASH_REMATCH[1]}
+	[[ "${stderr_lines[1]}" =~ val\ auc\ ([0-9.]+)$ ]]
+	a2=${BASH_REMATCH[1]}
+	best=$(awk -v a="$a1" -v b="$a2" 'BEGIN { printf "%.4f", (b > a) ? b : a }')
+	[ "${stderr_lines[2]}" = "best epoch $(awk -v a="$a1" -v b="$a2" 'BEGIN { print (b > a) ? 2 : 1 }'): val score $best" ]
 	run -1 --separate-stderr sym-train --arch mlp -e 1 --val-way 6 --val "$D/val.sym" -o m.model < "$D/small.sym"
 	[ "$stderr" = "sym-train: $D/val.sym: --val-way 6 needs 6 classes with 2 images, found 5" ]
 	# validation options without --val would be ignored: refused
