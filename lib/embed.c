@@ -104,6 +104,17 @@ struct eout {
 	uint32_t *labels;
 };
 
+/* Hand what is written to the next stage of the pipeline now. */
+static void
+flush_out(struct eout *o)
+{
+	if (fflush(o->f) != 0) {
+		if (errno == EPIPE)
+			sym_epipe_exit();
+		sym_die("%s: write error:", o->name);
+	}
+}
+
 static void
 flush_batch(struct eout *o)
 {
@@ -122,11 +133,7 @@ flush_batch(struct eout *o)
 		sym_ewrite_item(o->w, o->labels[i], e + i * D);
 	o->n = 0;
 	/* let the next stage start on this batch now */
-	if (fflush(o->f) != 0) {
-		if (errno == EPIPE)
-			sym_epipe_exit();
-		sym_die("%s: write error:", o->name);
-	}
+	flush_out(o);
 }
 
 /* Start an output segment for the input segment just begun. */
@@ -171,6 +178,7 @@ sym_embed_stream(struct sym_model *m, const char *model_name, int views,
 	struct sym_record rec;
 	unsigned seg;
 	size_t isz;
+	uint64_t pairs = 0;
 
 	if (ih->kind != SYM_IMAGES && ih->kind != SYM_PAIRS)
 		sym_die("%s: expected images or pairs, got %s", inname,
@@ -209,10 +217,17 @@ sym_embed_stream(struct sym_model *m, const char *model_name, int views,
 			o.base = rec.is_pair ? o.base : rec.index;
 			begin_out(&o);
 		}
+		/* counts in the merged header: the sums over the segments
+		 * read so far, so the end of this one */
+		ih = sym_reader_header(r);
 		if (rec.is_pair) {
 			flush_batch(&o);
 			sym_ewrite_pair(o.w, rec.a - o.base, rec.b - o.base,
 			    rec.same);
+			/* the segment's last pair need not wait for more
+			 * input (a producer may pause between segments) */
+			if (++pairs == ih->npairs)
+				flush_out(&o);
 			continue;
 		}
 		if (m) {
@@ -223,7 +238,9 @@ sym_embed_stream(struct sym_model *m, const char *model_name, int views,
 				o.x[(size_t)o.n * isz + i] = rec.u8[i] / 255.0f;
 		}
 		o.labels[o.n++] = rec.label;
-		if (o.n == o.B)
+		/* a full batch, or the segment's last item */
+		if (o.n == o.B || (ih->nitems != SYM_COUNT_UNKNOWN &&
+		    rec.index + 1 == ih->nitems))
 			flush_batch(&o);
 	}
 	flush_batch(&o);

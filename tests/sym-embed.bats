@@ -194,6 +194,24 @@ setup() {
 	cmp e.sym all.sym
 }
 
+@test "sym-embed: a segment's last batch and pairs do not wait for more input" {
+	# 100 images, less than a batch of 256: the header's count says when
+	# the segment is complete, so they need not wait for the end of input
+	sym-embed -m "$D/m.model" < "$D/in.sym" > all.sym
+	sym-embed -m "$D/m.model" < "$D/pairs.sym" > allp.sym
+	for f in in pairs; do
+		{ cat "$D/$f.sym"; sleep 6; } | sym-embed -m "$D/m.model" > e.sym &
+		ok=0
+		for i in $(seq 40); do
+			if sym-info -c e.sym 2> /dev/null; then ok=1; break; fi
+			sleep 0.1
+		done
+		wait
+		[ "$ok" = 1 ]
+	done
+	cmp e.sym allp.sym
+}
+
 @test "sym-embed: concatenated streams give one output segment each" {
 	cat "$D/in.sym" "$D/in.sym" | sym-embed -m "$D/m.model" > e.sym
 	run -0 sym-info e.sym
