@@ -7,15 +7,29 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sym.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reading = 1;
 
+/* While the input is read nothing is written yet, so a signal ends the
+ * run at once (a producer that hangs would otherwise keep it waiting);
+ * once training runs it only sets the flag, checked per batch, and the
+ * run saves a checkpoint before it stops. */
 static void
 on_signal(int sig)
 {
+	static const char msg[] = "sym-train: interrupted while reading the "
+	    "input; nothing written\n";
+
 	(void)sig;
+	if (reading) {
+		ssize_t r = write(2, msg, sizeof(msg) - 1);
+
+		(void)r;
+		_exit(1);
+	}
 	stop = 1;
 }
 
@@ -389,9 +403,7 @@ main(int argc, char **argv)
 			fclose(vf);
 	}
 
-	/* a signal while the input was still coming: nothing to keep yet */
-	if (stop)
-		sym_die("interrupted while reading the input; nothing written");
+	reading = 0;
 
 	/* compute and write */
 	sym_train_run(&o, &train, "stdin", valpath ? &val : NULL, valpath);

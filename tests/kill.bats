@@ -238,3 +238,20 @@ setcount() {
 	[ "${stderr/: stdin:/: stdin:}" = "sym-train: stdin: needs more memory than the limit of 1 MB (see --max-memory)" ]
 	[ ! -e m.model ]
 }
+
+@test "kill: SIGINT while the input is still coming ends the run at once" {
+	# the producer holds stdin open for 6 s after its data: the run
+	# must not wait for it
+	sym-train $OPTS -o m.model < <(cat "$D/small.sym"; sleep 6) 2> err &
+	pid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	t1=$(date +%s%N)
+	[ "$status" = 1 ]
+	[ $(( (t1 - t0) / 1000000 )) -lt 4000 ]	# the input ends 5 s after the signal
+	[ "$(cat err)" = "sym-train: interrupted while reading the input; nothing written" ]
+	[ "$(ls -A)" = err ]
+}
