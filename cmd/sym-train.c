@@ -385,6 +385,14 @@ main(int argc, char **argv)
 	check_writable(o.out);
 	if (o.checkpoint)
 		check_writable(o.checkpoint);
+	/* a missing or wrong --resume file is said before reading stdin */
+	if (o.resume) {
+		struct sym_model *ck = sym_model_eload(o.resume);
+
+		if (!ck->train)
+			sym_die("%s: a model, not a checkpoint", o.resume);
+		sym_model_free(ck);
+	}
 	sym_blas_threads(threads);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
