@@ -374,6 +374,10 @@ main(int argc, char **argv)
 	if (valopt && !valpath)
 		sym_usage_die("--val-way, --val-episodes and "
 		    "--val-within-group need --val");
+	/* what the options alone decide, before reading (the image shape
+	 * is checked once known) */
+	if (sym_views_check(o.views, o.loss, 1, 1) < 0)
+		sym_usage_die("--views: %s", sym_strerror());
 	if (o.loss == SYM_LOSS_PROTO && o.unshared)
 		sym_usage_die("--unshared needs a pair loss, not proto");
 	if ((long long)o.way * (o.shot + o.query) > 65536)

@@ -958,7 +958,7 @@ sym_train_run(const struct sym_train_opts *o,
 	tr.tty = !o->quiet && isatty(2);
 
 	for (; epoch < o->epochs; epoch++, step = 0) {
-		double t0 = now(), last = t0, lsum = 0;
+		double t0 = now(), last = t0, lsum = 0, el;
 		long done = 0, nsteps = 0;
 
 		if (tr.td.pairs) {
@@ -1004,9 +1004,11 @@ sym_train_run(const struct sym_train_opts *o,
 			nsteps++;
 			done += count;
 			if (tr.tty && now() - last > 0.2) {
-				double el = now() - t0;
-				double rate = done / el;
-				double left = (tr.steps - step - 1) *
+				double rate, left;
+
+				el = now() - t0;
+				rate = done / el;
+				left = (tr.steps - step - 1) *
 				    (el / nsteps) + (o->epochs - epoch - 1) *
 				    tr.steps * (el / nsteps);
 
@@ -1016,7 +1018,9 @@ sym_train_run(const struct sym_train_opts *o,
 			}
 		}
 
-		/* end of epoch: validate, keep the best, checkpoint */
+		/* end of epoch: validate, keep the best, checkpoint; the
+		 * rate is training's own */
+		el = now() - t0;
 		tr.valmsg[0] = 0;
 		if (v.d) {
 			double score = validate(&tr, &v);
@@ -1033,8 +1037,6 @@ sym_train_run(const struct sym_train_opts *o,
 			}
 		}
 		if (!o->quiet) {
-			double el = now() - t0;
-
 			fprintf(stderr, "%sepoch %ld/%d: loss %.4f, %.0f %s/s%s"
 			    "\n", tr.tty ? "\r\033[K" : "", epoch + 1,
 			    o->epochs, nsteps ? lsum / nsteps : 0.0,

@@ -63,6 +63,9 @@ best_score() {
 	[[ "$stderr" == "sym-train: -o MODEL is required"* ]]
 	run -2 --separate-stderr sym-train --loss proto --unshared -o m.model
 	[ "$stderr" = "sym-train: --unshared needs a pair loss, not proto" ]
+	# decided by the options alone: before reading stdin (none here)
+	run -2 --separate-stderr sym-train --loss bce --views turns -o m.model
+	[ "$stderr" = "sym-train: --views: views need a distance head (contrastive or proto), not bce" ]
 	[ ! -e m.model ]
 }
 
