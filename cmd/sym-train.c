@@ -184,6 +184,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	const char *valpath = NULL;
 	int threads = 2, verbose = 0, ch, valopt = 0;
+	const char *drawopt = NULL;	/* an option of drawn pairs */
 	long long maxmem = 4096;
 	FILE *vf;
 
@@ -291,10 +292,12 @@ main(int argc, char **argv)
 			o.unshared = 1;
 			break;
 		case O_PPE:
+			drawopt = "--pairs-per-epoch";
 			o.pairs_per_epoch = (long)sym_parse_long(optarg, 1,
 			    1000000000, "--pairs-per-epoch");
 			break;
 		case O_SGN:
+			drawopt = "--same-group-negatives";
 			o.same_group_neg = sym_parse_double(optarg, 0, 1,
 			    "--same-group-negatives");
 			break;
@@ -416,6 +419,9 @@ main(int argc, char **argv)
 	}
 
 	reading = 0;
+	/* a pairs stream is the epoch: nothing is drawn */
+	if (drawopt && train.hdr.kind == SYM_PAIRS && !o.quiet)
+		sym_warn("%s: ignored, the input is a pairs stream", drawopt);
 
 	/* compute and write */
 	sym_train_run(&o, &train, "stdin", valpath ? &val : NULL, valpath);

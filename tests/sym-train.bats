@@ -124,6 +124,9 @@ three.sym" ]
 }
 
 @test "sym-train: pairs input, --val report, best epoch kept" {
+	# options that draw pairs from labelled images mean nothing here
+	run -0 --separate-stderr sym-train --arch mlp -e 1 --same-group-negatives 0.5 -o m.model < "$D/valpairs.sym"
+	[ "${stderr_lines[0]}" = "sym-train: --same-group-negatives: ignored, the input is a pairs stream" ]
 	run -0 --separate-stderr sym-train --arch mlp -e 3 --val "$D/valpairs.sym" -o m.model < "$D/valpairs.sym"
 	[[ "${stderr_lines[0]}" =~ ^epoch\ 1/3:\ loss\ [0-9.]+,\ [0-9]+\ pairs/s,\ val\ loss\ [0-9.]+\ acc\ [0-9.]+\ auc\ [0-9.]+$ ]]
 	[[ "${stderr_lines[3]}" =~ ^best\ epoch\ [1-3]:\ val\ score\ [0-9.]+$ ]]
