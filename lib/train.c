@@ -978,10 +978,11 @@ sym_train_run(const struct sym_train_opts *o,
 				if (tr.tty)
 					fputc('\n', stderr);
 				save_checkpoint(&tr, epoch, step);
-				sym_die("interrupted at epoch %ld step %ld; "
-				    "checkpoint written to %s (continue with "
-				    "--resume %s)", epoch + 1, step + 1,
-				    tr.ckpt, tr.ckpt);
+				/* as the checkpoint counts: steps done */
+				sym_die("interrupted in epoch %ld after %ld of "
+				    "%ld steps; checkpoint written to %s "
+				    "(continue with --resume %s)", epoch + 1,
+				    step, tr.steps, tr.ckpt, tr.ckpt);
 			}
 			loss = train_step(&tr, epoch, step, &count);
 			if (!isfinite(loss)) {

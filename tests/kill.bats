@@ -56,7 +56,7 @@ interrupt() {
 @test "kill: SIGTERM writes a checkpoint; resuming gives the same bytes" {
 	interrupt TERM '^epoch 1/6' $OPTS -o m.model
 	[ "$status" = 1 ]
-	[[ "$(tail -1 err)" =~ ^sym-train:\ interrupted\ at\ epoch\ [1-6]\ step\ [0-9]+\;\ checkpoint\ written\ to\ m\.model\.ckpt\ \(continue\ with\ --resume\ m\.model\.ckpt\)$ ]]
+	[[ "$(tail -1 err)" =~ ^sym-train:\ interrupted\ in\ epoch\ [1-6]\ after\ [0-9]+\ of\ [0-9]+\ steps\;\ checkpoint\ written\ to\ m\.model\.ckpt\ \(continue\ with\ --resume\ m\.model\.ckpt\)$ ]]
 	run -0 --separate-stderr sym-info --check m.model.ckpt
 	[ -z "$output$stderr" ]
 	[ "$(ls -A)" = "err
@@ -70,11 +70,14 @@ m.model.ckpt" ]
 	[ "$status" = 1 ]
 	[[ "$(tail -1 err)" == *"; checkpoint written to c.ckpt (continue with --resume c.ckpt)" ]]
 	sym-info --check c.ckpt
-	first=$(sed -n 's/.*interrupted at epoch \([0-9]*\) step \([0-9]*\);.*/\1 \2/p' err)
+	first=$(sed -n 's/.*interrupted in epoch \([0-9]*\) after \([0-9]*\) of .*/\1 \2/p' err)
+	# the message counts as the checkpoint does: epochs and steps done
+	run -0 sym-info c.ckpt
+	[[ "$output" == *$'\ncheckpoint epoch: '"$(( ${first% *} - 1 ))"$'\ncheckpoint step: '"${first#* }"$'\n'* ]]
 	# the resumed run goes on from there, and is stopped again
 	interrupt TERM '^epoch [2-6]/6' $OPTS --checkpoint c.ckpt --resume c.ckpt -o m.model
 	[ "$status" = 1 ]
-	second=$(sed -n 's/.*interrupted at epoch \([0-9]*\) step \([0-9]*\);.*/\1 \2/p' err)
+	second=$(sed -n 's/.*interrupted in epoch \([0-9]*\) after \([0-9]*\) of .*/\1 \2/p' err)
 	[ "${second% *}" -gt "${first% *}" ]
 	sym-info --check c.ckpt
 	[ ! -e m.model ]

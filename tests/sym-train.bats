@@ -299,7 +299,7 @@ old.model" ]
 	wait $pid || rc=$?
 	[ "$rc" = 1 ]
 	run grep '^sym-train: interrupted' err
-	[[ "$output" =~ ^sym-train:\ interrupted\ at\ epoch\ [1-8]\ step\ [0-9]+\;\ checkpoint\ written\ to\ m.model.ckpt\ \(continue\ with\ --resume\ m.model.ckpt\)$ ]]
+	[[ "$output" =~ ^sym-train:\ interrupted\ in\ epoch\ [1-8]\ after\ [0-9]+\ of\ [0-9]+\ steps\;\ checkpoint\ written\ to\ m.model.ckpt\ \(continue\ with\ --resume\ m.model.ckpt\)$ ]]
 	[ ! -e m.model ]
 	[ "$(ls -A)" = "err
 full.model
