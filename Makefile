@@ -13,7 +13,7 @@ BUILD ?= build
 SAN =
 endif
 
-CFLAGS_ALL = $(SYM_CFLAGS) $(SAN) $(CFLAGS)
+CFLAGS_ALL = $(SYM_CFLAGS) $(SAN) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SAN) $(LDFLAGS) $(SYM_LDLIBS)
 
 LIBSRC = $(sort $(wildcard lib/*.c))
@@ -70,16 +70,19 @@ check: deps-check
 sanitize:
 	$(MAKE) SANITIZE=1 test
 
-demo: deps all
+# the packages first, then the build (in this order under make -j too)
+demo: deps
+	$(MAKE) all
 	sh examples/demo.sh $(BUILD)/bin
 
-install: all
+# the programs and pages only (not the tests), with their own modes
+install: $(BINS)
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
-	cp -f $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
-	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
-	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
 
 uninstall:
 	for b in $(BINS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${b##*/}; done
