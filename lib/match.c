@@ -41,6 +41,25 @@ sym_sqnorms(float *out, const float *x, size_t n, int D)
 	}
 }
 
+/* Put (lab, v, row) into slot i of a list sorted by cost, or higher up
+ * past the entries that cost more, which move down one slot (slot i's
+ * old entry is dropped). Equal costs stay in their order. */
+static void
+insert_at(uint32_t *l, float *c, size_t *rw, int i, uint32_t lab, float v,
+    size_t row)
+{
+	int j;
+
+	for (j = i; j > 0 && c[j - 1] > v; j--) {
+		l[j] = l[j - 1];
+		c[j] = c[j - 1];
+		rw[j] = rw[j - 1];
+	}
+	l[j] = lab;
+	c[j] = v;
+	rw[j] = row;
+}
+
 /* Offer (lab, v) from support row `row` to one query's list of K
  * (labels l, costs c, rows rw, best first, empty slots SYM_NOLABEL /
  * INFINITY at the end). Callers only offer v below c[K-1], so v beats
@@ -50,7 +69,7 @@ static void
 offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
     size_t row)
 {
-	int i, j;
+	int i;
 
 	for (i = 0; i < K && l[i] != SYM_NOLABEL; i++)
 		if (l[i] == lab)
@@ -61,14 +80,7 @@ offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
 	} else {
 		i = K - 1;
 	}
-	for (j = i; j > 0 && c[j - 1] > v; j--) {
-		l[j] = l[j - 1];
-		c[j] = c[j - 1];
-		rw[j] = rw[j - 1];
-	}
-	l[j] = lab;
-	c[j] = v;
-	rw[j] = row;
+	insert_at(l, c, rw, i, lab, v, row);
 }
 
 /* Scan one row of relative costs v_j = sn_j + row_j (row holds -2 q.s)
@@ -137,7 +149,7 @@ static void
 rescore(uint32_t *l, float *c, size_t *rw, int K, const float *q,
     const float *s, int D)
 {
-	int r, j, k;
+	int r, k;
 
 	for (r = 0; r < K && l[r] != SYM_NOLABEL; r++) {
 		const float *sr = s + rw[r] * (size_t)D;
@@ -147,20 +159,9 @@ rescore(uint32_t *l, float *c, size_t *rw, int K, const float *q,
 			d += (q[k] - sr[k]) * (q[k] - sr[k]);
 		c[r] = d;
 	}
-	for (r = 1; r < K && l[r] != SYM_NOLABEL; r++) {
-		uint32_t lv = l[r];
-		float cv = c[r];
-		size_t rv = rw[r];
-
-		for (j = r; j > 0 && c[j - 1] > cv; j--) {
-			l[j] = l[j - 1];
-			c[j] = c[j - 1];
-			rw[j] = rw[j - 1];
-		}
-		l[j] = lv;
-		c[j] = cv;
-		rw[j] = rv;
-	}
+	/* insertion sort */
+	for (r = 1; r < K && l[r] != SYM_NOLABEL; r++)
+		insert_at(l, c, rw, r, l[r], c[r], rw[r]);
 }
 
 /* Queries i0..i1 against the whole support, one GEMM block of blk
