@@ -747,6 +747,23 @@ meta_float(struct sym_model *m, const char *key, float v)
 	sym_model_set_meta(m, key, buf);
 }
 
+/* crc32 of a data set's labels, items and pairs, as held in memory */
+static uint32_t
+data_crc(const struct sym_dataset *d)
+{
+	size_t ib = sym_header_item_bytes(&d->hdr);
+	uint32_t crc = sym_crc32(0, d->labels, d->n * sizeof(uint32_t));
+
+	crc = sym_crc32(crc, d->u8 ? (const void *)d->u8 :
+	    (const void *)d->f32, d->n * ib);
+	if (d->npairs) {
+		crc = sym_crc32(crc, d->pa, d->npairs * sizeof(*d->pa));
+		crc = sym_crc32(crc, d->pb, d->npairs * sizeof(*d->pb));
+		crc = sym_crc32(crc, d->psame, d->npairs);
+	}
+	return crc;
+}
+
 static void
 set_provenance(struct trainer *tr, const struct sym_dataset *d,
     const struct sym_dataset *val, const char *val_name)
@@ -757,27 +774,15 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 	static const char *opt_names[] = { NULL, "adam", "sgd" };
 	static const char *sched_names[] = { NULL, "const", "step",
 	    "cosine" };
+	char crc[16];
 
 	if (src)
 		sym_model_set_meta(m, "source", src);
 	sym_model_set_meta(m, "train-kind", sym_kind_name(d->hdr.kind));
 	meta_int(m, "train-items", d->n);
 	/* the data itself, so --resume refuses other data of the same size */
-	{
-		size_t ib = sym_header_item_bytes(&d->hdr);
-		uint32_t crc = sym_crc32(0, d->labels, d->n * sizeof(uint32_t));
-		char buf[16];
-
-		crc = sym_crc32(crc, d->u8 ? (const void *)d->u8 :
-		    (const void *)d->f32, d->n * ib);
-		if (d->npairs) {
-			crc = sym_crc32(crc, d->pa, d->npairs * 8);
-			crc = sym_crc32(crc, d->pb, d->npairs * 8);
-			crc = sym_crc32(crc, d->psame, d->npairs);
-		}
-		snprintf(buf, sizeof(buf), "%08x", (unsigned)crc);
-		sym_model_set_meta(m, "train-crc", buf);
-	}
+	snprintf(crc, sizeof(crc), "%08x", (unsigned)data_crc(d));
+	sym_model_set_meta(m, "train-crc", crc);
 	if (d->hdr.kind == SYM_PAIRS)
 		meta_int(m, "train-pairs", d->npairs);
 	else
