@@ -127,6 +127,10 @@ main(int argc, char *argv[])
 	s = sym_sampler_new(d.labels, d.n, &d.hdr);
 	if (sym_sampler_check_pairs(s, npos > 0, npos < (uint64_t)count) < 0)
 		sym_die("%s: %s", name, sym_strerror());
+	if (hard > 0 && !sym_sampler_has_group_pairs(s) && !quiet)
+		sym_warn("%s: --same-group-negatives: no group has 2 classes "
+		    "(a group is a class name up to its last '/'); negatives "
+		    "come from all classes", name);
 	sym_rng_seed(&rng, (uint64_t)seed);
 	flags = sym_emalloc(count);
 	for (long long i = 0; i < count; i++)

@@ -114,6 +114,15 @@ sym_sampler_free(struct sym_sampler *s)
 	free(s);
 }
 
+int
+sym_sampler_has_group_pairs(const struct sym_sampler *s)
+{
+	for (uint32_t g = 0; g < s->ngroups; g++)
+		if (s->gstart[g + 1] - s->gstart[g] >= 2)
+			return 1;
+	return 0;
+}
+
 uint32_t
 sym_sampler_classes_with(const struct sym_sampler *s, uint64_t min)
 {

@@ -27,6 +27,10 @@ int sym_sampler_check_pairs(const struct sym_sampler *s, int same,
  * the same group when that group has another class. */
 void sym_sample_pair(struct sym_sampler *s, struct sym_rng *rng, int same,
     double hard, uint64_t *a, uint64_t *b);
+/* 1 if some group has 2 classes or more, so that same-group negatives
+ * (hard > 0 in sym_sample_pair) can be drawn; else they come from all
+ * classes. */
+int sym_sampler_has_group_pairs(const struct sym_sampler *s);
 /* Classes with at least min items. */
 uint32_t sym_sampler_classes_with(const struct sym_sampler *s, uint64_t min);
 /* Draw a way-class episode of shot + query distinct items per class into

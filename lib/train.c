@@ -223,6 +223,11 @@ setup_data(struct trainer *tr, const struct sym_dataset *d,
 			    o->shot, o->query, o->way, o->shot + o->query, k);
 	} else if (sym_sampler_check_pairs(t->smp, 1, 1) < 0) {
 		sym_die("%s: %s", name, sym_strerror());
+	} else if (o->same_group_neg > 0 &&
+	    !sym_sampler_has_group_pairs(t->smp) && !o->quiet) {
+		sym_warn("%s: --same-group-negatives: no group has 2 classes "
+		    "(a group is a class name up to its last '/'); negatives "
+		    "come from all classes", name);
 	}
 }
 

@@ -45,6 +45,10 @@ setup() {
 	run awk -F'\t' '$1=="item"{split($3, g, "/"); c[$2]=g[1]}
 		$1=="pair"{ if (c[$2] != c[$3]) n++ } END { print n }' rec
 	[ "$output" -gt 100 ]
+	# without groups of two classes it cannot: said, not silent
+	printf 'a 1 1\na 2 2\nb 3 3\nb 4 4\n' | mkimages 2 1 > flat.sym
+	run -0 --separate-stderr sym-pairs -n 4 --same-group-negatives 1 flat.sym
+	[ "${stderr_lines[0]}" = "sym-pairs: flat.sym: --same-group-negatives: no group has 2 classes (a group is a class name up to its last '/'); negatives come from all classes" ]
 }
 
 @test "sym-pairs: the same seed gives the same bytes, another seed not" {

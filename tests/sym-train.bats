@@ -123,6 +123,11 @@ three.sym" ]
 	[ -z "$output" ]
 }
 
+@test "sym-train: --same-group-negatives without groups of two classes is said" {
+	run -0 --separate-stderr sym-train -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --same-group-negatives 0.5 -o m.model < "$D/small.sym"
+	[ "${stderr_lines[0]}" = "sym-train: stdin: --same-group-negatives: no group has 2 classes (a group is a class name up to its last '/'); negatives come from all classes" ]
+}
+
 @test "sym-train: pairs input, --val report, best epoch kept" {
 	# options that draw pairs from labelled images mean nothing here
 	run -0 --separate-stderr sym-train --arch mlp -e 1 --same-group-negatives 0.5 -o m.model < "$D/valpairs.sym"

@@ -340,6 +340,7 @@ test_sampler(void)
 	sym_rng_seed(&rng, 5);
 	CHECK(sym_sampler_check_pairs(s, 1, 1) == 0);
 	CHECK(sym_sampler_classes_with(s, 2) == 2);
+	CHECK(sym_sampler_has_group_pairs(s) == 1);	/* A/1 and A/2 */
 	for (int i = 0; i < 2000; i++) {
 		int same = i % 2;
 		sym_sample_pair(s, &rng, same, 1.0, &a, &b);
@@ -371,8 +372,16 @@ test_sampler(void)
 	/* enough for same-class pairs alone */
 	CHECK(sym_sampler_check_pairs(s, 1, 0) == 0);
 	sym_sampler_free(s);
-	/* one image per class: different-class pairs only */
+	/* one image per class: different-class pairs only; A/1 and A/2
+	 * share their group even so (classes need no 2 items for that) */
 	uint32_t two[] = { 0, 1 };
+	s = sym_sampler_new(two, 2, &h);
+	CHECK(sym_sampler_has_group_pairs(s) == 1);
+	sym_sampler_free(s);
+	uint32_t apart[] = { 0, 2 };	/* A/1 and B/1: no group of 2 */
+	s = sym_sampler_new(apart, 2, &h);
+	CHECK(sym_sampler_has_group_pairs(s) == 0);
+	sym_sampler_free(s);
 	s = sym_sampler_new(two, 2, &h);
 	CHECK(sym_sampler_check_pairs(s, 1, 1) == -1 &&
 	    strstr(sym_strerror(), "no class has 2 images"));
