@@ -236,21 +236,27 @@ three.sym" ]
 }
 
 # The environment sym-train runs with, once it has started (after its
-# re-exec, if any; without one, as it was after 2.5 s): it waits on a
-# stdin that stays open and empty.
+# re-exec, if any; without one, as it was after 50 looks): it waits on a
+# stdin held open and empty (a fifo), however long the looks take on a
+# busy machine, and the last environment read is kept.
 # shellcheck disable=SC2030,SC2031
 env_of_running() {
-	local pid e t
-	sym-train -q -o m.model < <(sleep 3) 2> /dev/null &
+	local pid e= x t
+	rm -f in.fifo
+	mkfifo in.fifo
+	sym-train -q -o m.model < in.fifo 2> /dev/null &
 	pid=$!
+	# its stdin stays open, and empty, until fd 7 closes
+	exec 7> in.fifo
 	for t in $(seq 50); do
-		e=$(tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null) || true
+		x=$(tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null) && e=$x
 		# the re-executed process has the marker in its environ
 		[[ "$e" == *SYM_BLAS_REEXEC* ]] && break
 		sleep 0.05
 	done
 	kill "$pid" 2> /dev/null || true
 	wait "$pid" 2> /dev/null || true
+	exec 7>&-
 	printf '%s\n' "$e" | grep '^OPENBLAS_THREAD_TIMEOUT=' || true
 }
 
