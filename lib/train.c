@@ -969,7 +969,8 @@ sym_train_run(const struct sym_train_opts *o,
 
 	for (; epoch < o->epochs; epoch++, step = 0) {
 		double t0 = now(), last = t0, lsum = 0, el;
-		long done = 0, nsteps = 0;
+		long done = 0, nsteps = 0, first = step;
+		char part[64] = "";
 
 		if (tr.td.pairs) {
 			/* this epoch's order, the same on any resume */
@@ -1047,10 +1048,15 @@ sym_train_run(const struct sym_train_opts *o,
 				sym_model_get_values(m, st->snap);
 			}
 		}
+		/* a resumed epoch's loss covers only the steps run here;
+		 * the checkpoint keeps no loss, so say so */
+		if (first > 0)
+			snprintf(part, sizeof(part), " (steps %ld-%ld, "
+			    "resumed)", first + 1, tr.steps);
 		if (!o->quiet) {
-			fprintf(stderr, "%sepoch %ld/%d: loss %.4f, %.0f %s/s%s"
+			fprintf(stderr, "%sepoch %ld/%d: loss %.4f%s, %.0f %s/s%s"
 			    "\n", tr.tty ? "\r\033[K" : "", epoch + 1,
-			    o->epochs, nsteps ? lsum / nsteps : 0.0,
+			    o->epochs, nsteps ? lsum / nsteps : 0.0, part,
 			    el > 0 ? done / el : 0.0,
 			    o->loss == SYM_LOSS_PROTO ? "episodes" : "pairs",
 			    tr.valmsg);

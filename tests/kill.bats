@@ -61,8 +61,20 @@ interrupt() {
 	[ -z "$output$stderr" ]
 	[ "$(ls -A)" = "err
 m.model.ckpt" ]
-	sym-train -q $OPTS --resume m.model.ckpt -o m.model < "$D/small.sym"
+	sym-train $OPTS --resume m.model.ckpt -o m.model < "$D/small.sym" 2> rerr
 	cmp m.model "$D/full.model"
+	# the resumed epoch's loss says which steps it averages
+	local e s n
+	e=$(sed -n 's/.* in epoch \([0-9]*\) after.*/\1/p' err)
+	s=$(sed -n 's/.* after \([0-9]*\) of.*/\1/p' err)
+	n=$(sed -n 's/.* of \([0-9]*\) steps.*/\1/p' err)
+	if [ "$s" -gt 0 ]; then
+		grep -Eq "^epoch $e/6: loss [0-9.]+ \(steps $((s + 1))-$n, resumed\), " rerr
+	else
+		grep -Eq "^epoch $e/6: loss [0-9.]+, " rerr
+	fi
+	# later epochs are whole
+	[ "$(grep -c 'resumed' rerr)" -le 1 ]
 }
 
 @test "kill: SIGINT, then SIGTERM of the resumed run, into --checkpoint; same bytes" {
