@@ -32,7 +32,15 @@ MAN7 = $(wildcard man/*.7)
 
 all: $(BUILD)/libsym.a $(BINS) $(UNITS) $(TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c $(LIBHDR) config.mk
+# the compiler and flags of the last build: rewritten only when they
+# change, so `make CFLAGS=...` rebuilds everything and plain make nothing
+BUILD_FLAGS = $(CC) $(CFLAGS_ALL) $(LDLIBS_ALL)
+$(BUILD)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
+FORCE:
+
+$(BUILD)/lib/%.o: lib/%.c $(LIBHDR) $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -40,15 +48,15 @@ $(BUILD)/libsym.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(BUILD)/bin/%: cmd/%.c $(BUILD)/libsym.a $(LIBHDR) config.mk
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libsym.a $(LIBHDR) $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libsym.a $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsym.a $(LIBHDR) config.mk
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsym.a $(LIBHDR) $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libsym.a $(LDLIBS_ALL)
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libsym.a $(LIBHDR) config.mk
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libsym.a $(LIBHDR) $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libsym.a $(LDLIBS_ALL)
 
@@ -92,7 +100,7 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps deps-check test check sanitize demo install uninstall clean
+.PHONY: FORCE all deps deps-check test check sanitize demo install uninstall clean
 
 # ---- fuzzing: libFuzzer harnesses of tests/fuzz/, built with clang ----
 # make fuzz                   harnesses and seed corpus into build-fuzz/
