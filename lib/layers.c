@@ -89,8 +89,8 @@ part_run(void *p)
 	return NULL;
 }
 
-static void
-par(void (*fn)(void *, int, int), void *ctx, int n, size_t work)
+void
+sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work)
 {
 	struct part pt[PAR_MAX];
 	pthread_t th[PAR_MAX];
@@ -235,7 +235,7 @@ sym_im2col(float *col, const float *in, int C, int B, int H, int W, int K,
 {
 	struct conv_args a = { col, in, C, B, H, W, K, pad, b0, nb };
 
-	par(im2col_part, &a, C * K * K, (size_t)C * K * K * nb * H * W);
+	sym_par(im2col_part, &a, C * K * K, (size_t)C * K * K * nb * H * W);
 }
 
 static void
@@ -288,7 +288,7 @@ sym_col2im(float *din, const float *col, int C, int B, int H, int W, int K,
 	struct conv_args a = { din, col, C, B, H, W, K, pad, b0, nb };
 
 	/* by channel: the rows of one channel add into the same planes */
-	par(col2im_part, &a, C, (size_t)C * K * K * nb * H * W);
+	sym_par(col2im_part, &a, C, (size_t)C * K * K * nb * H * W);
 }
 
 static void
@@ -396,7 +396,7 @@ sym_pool_forward(float *out, int *arg, const float *in, int P, int H, int W,
 {
 	struct pool_args a = { out, in, arg, NULL, H, W, S };
 
-	par(pool_fwd_part, &a, P, (size_t)P * H * W);
+	sym_par(pool_fwd_part, &a, P, (size_t)P * H * W);
 }
 
 /* ---- eval mode: a conv's affine (bias, bn), relu and pool in one pass ---- */
@@ -496,7 +496,7 @@ sym_affine_pool_forward(float *out, const float *in, const float *a,
 {
 	struct apool_args A = { out, in, a, b, relu, P, H, W, S };
 
-	par(affine_pool_part, &A, C * P, (size_t)C * P * H * W);
+	sym_par(affine_pool_part, &A, C * P, (size_t)C * P * H * W);
 }
 
 static void
@@ -539,7 +539,7 @@ sym_pool_backward(float *din, const float *dout, const int *arg, int P,
 {
 	struct pool_args a = { din, dout, NULL, arg, H, W, S };
 
-	par(pool_bwd_part, &a, P, (size_t)P * H * W);
+	sym_par(pool_bwd_part, &a, P, (size_t)P * H * W);
 }
 
 /* sum of (x - m) and of (x - m)^2 over n values, in one pass */
@@ -669,7 +669,7 @@ sym_bn_forward(float *out, float *mean, float *istd, const float *in,
 	    beta, O, C, In, train, relu, sum };
 
 	/* by channel: each one's sums and stats are its own */
-	par(bn_fwd_part, &a, C, (size_t)O * C * In);
+	sym_par(bn_fwd_part, &a, C, (size_t)O * C * In);
 }
 
 /* Backward of a train-mode sym_bn_forward, from its input in. relu: the
@@ -767,7 +767,7 @@ sym_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
 	struct bn_args a = { din, (float *)mean, (float *)istd, dgamma, dbeta,
 	    dout, in, gamma, beta, O, C, In, 0, relu, sum };
 
-	par(bn_bwd_part, &a, C, (size_t)O * C * In);
+	sym_par(bn_bwd_part, &a, C, (size_t)O * C * In);
 }
 
 /* In place y = max(x, 0) over n values. */

@@ -52,6 +52,9 @@ struct sym_net {
 	int maxc;
 	float *fab;		/* eval fusion: a and b of each conv channel */
 	int nofuse;		/* eval: no conv-bn-relu-pool fusion */
+	float *wpk;		/* eval: conv weights laid out for the direct
+				 * kernel (conv_direct.c) */
+	int nodirect;		/* eval: convs by im2col and GEMM only */
 	double tgemm, ttotal;
 };
 
@@ -434,7 +437,8 @@ free_work(struct sym_net *n)
 	free(n->col);
 	free(n->bnsum);
 	free(n->fab);
-	n->x0 = n->ga = n->gb = n->col = n->fab = NULL;
+	free(n->wpk);
+	n->x0 = n->ga = n->gb = n->col = n->fab = n->wpk = NULL;
 	n->bnsum = NULL;
 	n->bmax = 0;
 }
@@ -544,7 +548,7 @@ sym_net_init(struct sym_net *n, struct sym_rng *rng)
 static void
 ensure(struct sym_net *n, int B)
 {
-	size_t maxsz = (size_t)n->c * n->h * n->w, colsz = 0;
+	size_t maxsz = (size_t)n->c * n->h * n->w, colsz = 0, wpksz = 1;
 	int i, maxoc = 0;
 
 	if (B <= n->bmax)
@@ -575,6 +579,8 @@ ensure(struct sym_net *n, int B)
 			l->nb = (int)nb;
 			if (per * nb > colsz)
 				colsz = per * nb;
+			per = sym_conv_direct_wsize(l->c, l->oc, l->k);
+			wpksz = per > wpksz ? per : wpksz;
 		}
 	}
 	n->x0 = sym_emalloc(sizeof(float) * B * (size_t)n->c * n->h * n->w);
@@ -586,6 +592,7 @@ ensure(struct sym_net *n, int B)
 	n->col = sym_emalloc(sizeof(float) * (colsz ? colsz : 1));
 	n->bnsum = sym_emalloc(sizeof(double) * 2 * (n->maxc ? n->maxc : 1));
 	n->fab = sym_emalloc(sizeof(float) * 2 * (maxoc ? maxoc : 1));
+	n->wpk = sym_emalloc(sizeof(float) * wpksz);
 	n->colsz = colsz;
 	n->maxsz = maxsz;
 	n->bmax = B;
@@ -597,10 +604,17 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
     int bias_later)
 {
 	size_t ohw = (size_t)l->oh * l->ow, N = (size_t)B * ohw;
-	int ckk = l->c * l->k * l->k, b0, nb, o, skip;
+	int ckk = l->c * l->k * l->k, b0, nb, o, skip, direct;
 	const float *W = n->params + l->wo, *bias = n->params + l->bo;
+	double t = now();
 
-	for (b0 = 0; b0 < B; b0 += nb) {
+	/* eval: no im2col where the CPU and the shape allow */
+	direct = !n->train && !n->nodirect && sym_conv_direct(l->out, x, W,
+	    l->c, B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz,
+	    n->wpk) == 0;
+	if (direct)
+		n->tgemm += now() - t;
+	for (b0 = 0; b0 < B && !direct; b0 += nb) {
 		nb = B - b0 < l->nb ? B - b0 : l->nb;
 		sym_im2col(n->col, x, l->c, B, l->h, l->w, l->k, l->pad, b0,
 		    nb);
@@ -900,4 +914,10 @@ void
 sym_net_set_fusion(struct sym_net *n, int on)
 {
 	n->nofuse = !on;
+}
+
+void
+sym_net_set_direct(struct sym_net *n, int on)
+{
+	n->nodirect = !on;
 }

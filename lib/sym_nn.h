@@ -83,6 +83,10 @@ void sym_net_reset_times(struct sym_net *net);
  * bn, as only models trained elsewhere have). Off only to test or time
  * it against the layer-by-layer path. */
 void sym_net_set_fusion(struct sym_net *net, int on);
+/* Eval-mode convolution without im2col (conv_direct.c), on by default
+ * where the CPU has AVX-512: the same numbers but for the last bits. Off
+ * only to test or time it against im2col and GEMM. */
+void sym_net_set_direct(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */
 
@@ -154,6 +158,20 @@ int sym_optimizer_parse(const char *name);
 /* ---- kernels (layers.c), used by the nets; exposed for the tests ---- */
 
 /* Inside a net, spatial tensors are channel-major: C x B x H x W. */
+
+/* Run fn(ctx, lo, hi) over [0, n) split into one range per OpenBLAS
+ * thread (at most 8), or in one call when work (in floats) is small. */
+void sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work);
+/* Eval-mode convolution read from zero-bordered copies of the planes, no
+ * im2col (conv_direct.c): in C x B x H x W, w OC x C x K x K, stride 1,
+ * padding pad, out OC x B x OH x OW, no bias. buf: cap floats of scratch;
+ * wpk: sym_conv_direct_wsize() floats. Returns -1 (and does nothing)
+ * without AVX-512, when the border columns would waste over 40 % of the
+ * work or when buf cannot hold one image's planes. */
+size_t sym_conv_direct_wsize(int C, int OC, int K);
+int sym_conv_direct(float *out, const float *in, const float *w, int C,
+    int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
+    float *wpk);
 
 /* in: C x B x H x W; col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
  * stride 1, zero padding pad (OH = H + 2 pad - K + 1). */

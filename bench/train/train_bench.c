@@ -7,11 +7,12 @@
  * net timed alone at the shapes of the step (to name a bottleneck).
  * With -i it times eval-mode forward passes of -b images instead (what
  * sym-embed does per batch, without I/O) and prints images/s; -F turns
- * its conv-bn-relu-pool fusion off, to time the layers one by one. With
+ * its conv-bn-relu-pool fusion off, to time the layers one by one, and
+ * -D the direct convolution, to time im2col and GEMM instead. With
  * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
  * the ceiling every GEMM-bound figure here is measured against.
  *
- * usage: train_bench [-ikF] [-g n] [-a arch] [-s size] [-l loss]
+ * usage: train_bench [-ikFD] [-g n] [-a arch] [-s size] [-l loss]
  *            [-b pairs] [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
@@ -29,6 +30,7 @@ struct opts {
 	const char *arch;
 	int size, loss, pairs, steps, warmup, threads, kernels, infer, gemm;
 	int nofuse;		/* -F: eval without conv-bn-relu-pool fusion */
+	int nodirect;		/* -D: eval convs by im2col and GEMM */
 };
 
 static double
@@ -58,7 +60,7 @@ median(double *v, int n)
 static void
 usage(void)
 {
-	fputs("usage: train_bench [-ikF] [-g n] [-a arch] [-s size] "
+	fputs("usage: train_bench [-ikFD] [-g n] [-a arch] [-s size] "
 	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n",
 	    stderr);
 	exit(2);
@@ -349,7 +351,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "conv4", 28, SYM_LOSS_CONTRASTIVE, 128, 10, 2, 2,
-	    0, 0, 0, 0 };
+	    0, 0, 0, 0, 0 };
 	struct rusage ru;
 	struct sym_net *net;
 	struct sym_optim opt, hopt;
@@ -364,7 +366,7 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ikFg:a:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ikFDg:a:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
 		case 'g':
 			o.gemm = (int)sym_parse_long(optarg, 1, 16384, "-g");
@@ -377,6 +379,9 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			o.nofuse = 1;
+			break;
+		case 'D':
+			o.nodirect = 1;
 			break;
 		case 'a':
 			o.arch = optarg;
@@ -443,6 +448,7 @@ main(int argc, char **argv)
 		/* forward passes of B images in eval mode; -F times the
 		 * layer-by-layer path instead of the fused one */
 		sym_net_set_fusion(net, !o.nofuse);
+		sym_net_set_direct(net, !o.nodirect);
 		for (i = -o.warmup; i < o.steps; i++) {
 			double t0;
 
@@ -458,6 +464,7 @@ main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		printf("arch %s\n", o.arch);
 		printf("fusion %s\n", o.nofuse ? "off" : "on");
+		printf("direct_conv %s\n", o.nodirect ? "off" : "on");
 		printf("input 1x%dx%d\n", o.size, o.size);
 		printf("blas %s threads %d\n", sym_blas_core(), o.threads);
 		printf("images_per_batch %d\n", B);

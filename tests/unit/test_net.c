@@ -294,6 +294,121 @@ threads(void)
 	sym_net_free(b);
 }
 
+/* The direct convolution (no im2col) against the definition, for
+ * kernels, paddings, channel counts that do not fill a block of 8, planes
+ * whose rows do not fill a vector, and scratch so small that the images
+ * go in chunks of one or two. Returns 0 when the CPU has no AVX-512 (the
+ * kernel declines every shape), else 1. */
+static int
+direct_conv(void)
+{
+	static const int cs[][7] = {	/* C, OC, K, pad, H, W, B */
+		{ 1, 64, 3, 1, 28, 28, 3 }, { 64, 64, 3, 1, 14, 14, 2 },
+		{ 3, 5, 3, 1, 9, 17, 4 }, { 2, 13, 5, 2, 11, 7, 3 },
+		{ 4, 9, 2, 0, 20, 20, 2 }, { 1, 3, 10, 0, 40, 40, 2 },
+		{ 5, 8, 1, 0, 16, 16, 3 }, { 2, 4, 7, 3, 8, 12, 5 },
+	};
+	int ran = 0;
+
+	for (size_t t = 0; t < sizeof(cs) / sizeof(cs[0]); t++) {
+		int C = cs[t][0], OC = cs[t][1], K = cs[t][2], P = cs[t][3],
+		    H = cs[t][4], W = cs[t][5], B = cs[t][6];
+		int OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
+		size_t nin = (size_t)C * B * H * W, nout = (size_t)OC * B * OH *
+		    OW, plane = (size_t)(H + 2 * P) * (W + 2 * P);
+		float *x = malloc(nin * 4), *w = malloc((size_t)OC * C * K *
+		    K * 4), *y = malloc(nout * 4), *r = malloc(nout * 4),
+		    *wpk = malloc(sym_conv_direct_wsize(C, OC, K) * 4);
+		/* one image's planes and the slack; then room for two */
+		for (size_t cap = C * plane + K + 32; cap <= 2 * C * plane +
+		    K + 32; cap += C * plane) {
+			float *buf = malloc(cap * 4);
+
+			fill(x, nin);
+			fill(w, (size_t)OC * C * K * K);
+			memset(y, 0xff, nout * 4);	/* NaNs: all written */
+			if (sym_conv_direct(y, x, w, C, B, H, W, OC, K, P, buf,
+			    cap, wpk) < 0) {
+				free(buf);
+				continue;
+			}
+			ran = 1;
+			/* channel-major out[o][b][y][x] by the definition */
+			for (int o = 0; o < OC; o++)
+			for (int b = 0; b < B; b++)
+			for (int oy = 0; oy < OH; oy++)
+			for (int ox = 0; ox < OW; ox++) {
+				double s = 0;
+
+				for (int c = 0; c < C; c++)
+				for (int i = 0; i < K; i++)
+				for (int j = 0; j < K; j++) {
+					int iy = oy + i - P, ix = ox + j - P;
+
+					if (iy >= 0 && iy < H && ix >= 0 &&
+					    ix < W)
+						s += (double)w[((o * C + c) * K +
+						    i) * K + j] * x[(((size_t)c *
+						    B + b) * H + iy) * W + ix];
+				}
+				r[(((size_t)o * B + b) * OH + oy) * OW + ox] =
+				    (float)s;
+			}
+			if (!(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r,
+			    nout))))
+				fprintf(stderr, "direct conv case %zu: off by "
+				    "%g\n", t, maxdiff(y, r, nout));
+			CHECK(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r,
+			    nout)));
+			free(buf);
+		}
+		free(x);
+		free(w);
+		free(y);
+		free(r);
+		free(wpk);
+	}
+	{
+		/* declined: 3 x 3 planes (9 outputs in a 16-wide vector),
+		 * and scratch smaller than one image */
+		float x[4 * 9], w[4 * 9 * 2], y[4 * 9 * 2], buf[1024], wpk[1024];
+
+		CHECK(sym_conv_direct(y, x, w, 4, 1, 3, 3, 2, 3, 1, buf, 1024,
+		    wpk) == -1);
+		CHECK(sym_conv_direct(y, x, w, 4, 1, 14, 14, 2, 3, 1, buf, 1024,
+		    wpk) == -1);
+	}
+	return ran;
+}
+
+/* A net in eval mode gives the same embeddings, but for rounding, with
+ * the direct convolution as with im2col and GEMM; with it, one thread and
+ * two give the same bits. */
+static void
+direct_net(const char *arch, int c, int h, int w)
+{
+	struct sym_net *a = sym_net_new(arch, c, h, w),
+	    *b = sym_net_new(arch, c, h, w);
+	size_t nin = (size_t)5 * c * h * w, d = (size_t)sym_net_out_dim(a);
+	float *x = malloc(nin * 4), *y = malloc(5 * d * 4);
+
+	sym_net_init(a, &rng);
+	fill(sym_net_params(a), sym_net_nparams(a));
+	memcpy(sym_net_params(b), sym_net_params(a), sym_net_nparams(a) * 4);
+	sym_net_set_direct(b, 0);
+	fill(x, nin);
+	sym_blas_threads(1);
+	memcpy(y, sym_net_forward(a, x, 5, 0), 5 * d * 4);
+	CHECK(maxdiff(y, sym_net_forward(b, x, 5, 0), 5 * d) <
+	    1e-5 * (1 + maxabs(y, 5 * d)));
+	sym_blas_threads(2);
+	CHECK(memcmp(y, sym_net_forward(a, x, 5, 0), 5 * d * 4) == 0);
+	free(x);
+	free(y);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
 /* Eval mode is per sample: a batch equals its samples one at a time,
  * across workspace growth (1, then 5, then 3). */
 static void
@@ -451,5 +566,13 @@ main(void)
 	batches("mlp", 1, 4, 4);
 	seeded("conv4", 1, 28, 28);
 	seeded("koch", 1, 105, 105);
+	if (direct_conv()) {
+		direct_net("conv4", 1, 28, 28);
+		direct_net("conv:8:3:1,bn,relu,conv:12:5,relu,pool:2,flatten",
+		    2, 19, 23);
+	} else {
+		printf("test_net: no AVX-512, direct convolution not "
+		    "tested\n");
+	}
 	return UNIT_END();
 }

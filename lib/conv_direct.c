@@ -1,0 +1,239 @@
+/*
+ * conv_direct.c: eval-mode convolution without im2col, on x86-64 CPUs
+ * with AVX-512.
+ *
+ * Why: in a conv4 embedding the GEMM of a layer is only half the time;
+ * writing the im2col matrix (K*K copies of the input) and OpenBLAS
+ * packing it again take another third, because with 64 output channels
+ * each of those values feeds only 64 multiply-adds. Here the input is
+ * copied once, with its zero border, and read in place.
+ *
+ * How: give every padded plane (Hp x Wp) a flat index f = y Wp + x. The
+ * output at (y, x) is the sum over c, dy, dx of w[o][c][dy][dx] times
+ * plane c at f + dy Wp + dx, so for 16 consecutive f each tap is one
+ * contiguous load: 16 outputs of one row, or the end of one row and the
+ * start of the next. Outputs at x >= OW (the border columns) are computed
+ * and dropped, which costs Wp / OW more work than needed; layers where
+ * that waste is large stay on the GEMM path. Each output is a sum in the
+ * same order (c, dy, dx) whatever the batch, chunk or thread count, so
+ * results are reproducible; they differ from the GEMM path's in the last
+ * bits only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym.h"
+
+#define OB 8		/* output channels per kernel call */
+#define VW 16		/* floats per vector */
+
+struct dconv {
+	float *out;
+	const float *in, *pin, *wpk;
+	int C, H, W, K, pad, Hp, Wp, OH, OW, OC, nob, B, b0, nb;
+	size_t plane, cs, N;
+};
+
+/* copy images b0 .. b0 + nb - 1 of channel-major input into zero-bordered
+ * planes, channel c's nb planes one after another */
+static void
+pad_part(void *ctx, int lo, int hi)
+{
+	const struct dconv *d = ctx;
+
+	for (int p = lo; p < hi; p++) {
+		int c = p / d->nb, b = p % d->nb;
+		float *dst = (float *)d->pin + (size_t)p * d->plane;
+		const float *src = d->in + ((size_t)c * d->B + d->b0 + b) *
+		    d->H * d->W;
+
+		memset(dst, 0, d->plane * sizeof(float));
+		for (int y = 0; y < d->H; y++)
+			memcpy(dst + (size_t)(y + d->pad) * d->Wp + d->pad,
+			    src + (size_t)y * d->W, d->W * sizeof(float));
+	}
+}
+
+/* the outputs of flat positions [f0, f0 + len) of image b, channels
+ * ob*OB .., from tile[o][f - f0], without the border columns */
+static void
+scatter(const struct dconv *d, const float *tile, int b, int ob, int f0,
+    int len)
+{
+	for (int y = f0 / d->Wp; y < d->OH && y * d->Wp < f0 + len; y++) {
+		int xs = f0 - y * d->Wp, xe = f0 + len - y * d->Wp;
+
+		xs = xs < 0 ? 0 : xs;
+		xe = xe > d->OW ? d->OW : xe;
+		for (int o = 0; o < OB && xs < xe; o++) {
+			int oc = ob * OB + o;
+
+			if (oc >= d->OC)
+				break;
+			memcpy(d->out + oc * d->N + ((size_t)(d->b0 + b) *
+			    d->OH + y) * d->OW + xs, tile + o * 2 * VW +
+			    y * d->Wp + xs - f0, (size_t)(xe - xs) *
+			    sizeof(float));
+		}
+	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* items are (image, block of OB output channels); per item, two vectors
+ * of flat positions at a time: 2 x OB accumulators, each tap one load
+ * per vector and one broadcast weight per channel */
+__attribute__((target("avx512f")))
+static void
+direct_part(void *ctx, int lo, int hi)
+{
+	const struct dconv *d = ctx;
+	int C = d->C, K = d->K, Wp = d->Wp, npos = d->OH * d->Wp;
+	float tile[OB * 2 * VW];
+
+	for (int it = lo; it < hi; it++) {
+		int b = it / d->nob, ob = it % d->nob;
+		const float *img = d->pin + (size_t)b * d->plane;
+		const float *wb = d->wpk + (size_t)ob * C * K * K * OB;
+
+		for (int f0 = 0; f0 < npos; f0 += 2 * VW) {
+			__m512 a0[OB], a1[OB];
+			const float *w = wb;
+			int two = f0 + VW < npos;
+
+#pragma GCC unroll 8
+			for (int o = 0; o < OB; o++)
+				a0[o] = a1[o] = _mm512_setzero_ps();
+			for (int c = 0; c < C; c++) {
+				const float *s = img + (size_t)c * d->cs + f0;
+
+				for (int dy = 0; dy < K; dy++)
+					for (int dx = 0; dx < K; dx++, w += OB) {
+						const float *q = s + dy * Wp + dx;
+						__m512 x0 = _mm512_loadu_ps(q), x1;
+
+						if (!two) {
+#pragma GCC unroll 8
+							for (int o = 0; o < OB; o++)
+								a0[o] = _mm512_fmadd_ps(
+								    _mm512_set1_ps(w[o]),
+								    x0, a0[o]);
+							continue;
+						}
+						x1 = _mm512_loadu_ps(q + VW);
+#pragma GCC unroll 8
+						for (int o = 0; o < OB; o++) {
+							__m512 wo = _mm512_set1_ps(w[o]);
+
+							a0[o] = _mm512_fmadd_ps(wo, x0,
+							    a0[o]);
+							a1[o] = _mm512_fmadd_ps(wo, x1,
+							    a1[o]);
+						}
+					}
+			}
+#pragma GCC unroll 8
+			for (int o = 0; o < OB; o++) {
+				_mm512_storeu_ps(tile + o * 2 * VW, a0[o]);
+				_mm512_storeu_ps(tile + o * 2 * VW + VW, a1[o]);
+			}
+			scatter(d, tile, b, ob, f0, npos - f0 < 2 * VW ?
+			    npos - f0 : 2 * VW);
+		}
+	}
+}
+
+static int
+have_avx512(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512f") != 0;
+	}
+	return have;
+}
+#else
+static void
+direct_part(void *ctx, int lo, int hi)
+{
+	(void)ctx;
+	(void)lo;
+	(void)hi;
+}
+
+static int
+have_avx512(void)
+{
+	return 0;
+}
+#endif
+
+size_t
+sym_conv_direct_wsize(int C, int OC, int K)
+{
+	return (size_t)(OC + OB - 1) / OB * OB * C * K * K;
+}
+
+int
+sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
+    int H, int W, int OC, int K, int pad, float *buf, size_t cap,
+    float *wpk)
+{
+	struct dconv d;
+	int nv, kk = K * K;
+	size_t slack = (size_t)K + 2 * VW;
+
+	if (!have_avx512())
+		return -1;
+	d.out = out;
+	d.in = in;
+	d.pin = buf;
+	d.wpk = wpk;
+	d.C = C;
+	d.H = H;
+	d.W = W;
+	d.K = K;
+	d.pad = pad;
+	d.Hp = H + 2 * pad;
+	d.Wp = W + 2 * pad;
+	d.OH = d.Hp - K + 1;
+	d.OW = d.Wp - K + 1;
+	d.OC = OC;
+	d.nob = (OC + OB - 1) / OB;
+	d.B = B;
+	d.plane = (size_t)d.Hp * d.Wp;
+	d.N = (size_t)B * d.OH * d.OW;
+	/* the border columns' share of the work: at most 40 % */
+	nv = (d.OH * d.Wp + VW - 1) / VW;
+	if (d.OH < 1 || d.OW < 1 || (double)d.OH * d.OW < 0.6 * nv * VW)
+		return -1;
+	if (cap < slack || (cap - slack) / d.plane / C < 1)
+		return -1;
+	d.nb = (int)((cap - slack) / d.plane / C);
+	/* weights as [block][c][dy][dx][OB], zeros past OC */
+	for (int ob = 0; ob < d.nob; ob++)
+		for (int c = 0; c < C; c++)
+			for (int t = 0; t < kk; t++)
+				for (int o = 0; o < OB; o++) {
+					int oc = ob * OB + o;
+
+					wpk[(((size_t)ob * C + c) * kk + t) * OB +
+					    o] = oc < OC ? w[((size_t)oc * C +
+					    c) * kk + t] : 0;
+				}
+	for (d.b0 = 0; d.b0 < B; d.b0 += d.nb) {
+		if (d.nb > B - d.b0)
+			d.nb = B - d.b0;
+		d.cs = (size_t)d.nb * d.plane;
+		sym_par(pad_part, &d, C * d.nb, (size_t)C * d.nb * d.plane);
+		/* past the last plane the border columns read up to
+		 * K + 2 VW floats: zeros */
+		memset(buf + (size_t)C * d.cs, 0, slack * sizeof(float));
+		sym_par(direct_part, &d, d.nb * d.nob, (size_t)d.nb * OC *
+		    d.OH * d.OW * C * kk);
+	}
+	return 0;
+}
