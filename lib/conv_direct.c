@@ -30,7 +30,8 @@
 struct dconv {
 	float *out;
 	const float *in, *pin, *wpk;
-	int C, H, W, K, pad, Hp, Wp, OH, OW, OC, nob, B, b0, nb;
+	const struct sym_conv_fuse *fuse;
+	int C, H, W, K, pad, Hp, Wp, OH, OW, OC, nob, B, b0, nb, nrun;
 	size_t plane, cs, N;
 };
 
@@ -54,27 +55,29 @@ pad_part(void *ctx, int lo, int hi)
 	}
 }
 
-/* the outputs of flat positions [f0, f0 + len) of image b, channels
- * ob*OB .., from tile[o][f - f0], without the border columns */
+/* image b's outputs of channels ob*OB .., run[o][y Wp + x], to out
+ * without the border columns, or through the fused affine and pool */
 static void
-scatter(const struct dconv *d, const float *tile, int b, int ob, int f0,
-    int len)
+finish(const struct dconv *d, const float *run, int b, int ob)
 {
-	for (int y = f0 / d->Wp; y < d->OH && y * d->Wp < f0 + len; y++) {
-		int xs = f0 - y * d->Wp, xe = f0 + len - y * d->Wp;
+	const struct sym_conv_fuse *f = d->fuse;
 
-		xs = xs < 0 ? 0 : xs;
-		xe = xe > d->OW ? d->OW : xe;
-		for (int o = 0; o < OB && xs < xe; o++) {
-			int oc = ob * OB + o;
+	for (int o = 0; o < OB && ob * OB + o < d->OC; o++) {
+		int oc = ob * OB + o;
+		const float *r = run + (size_t)o * d->nrun;
 
-			if (oc >= d->OC)
-				break;
-			memcpy(d->out + oc * d->N + ((size_t)(d->b0 + b) *
-			    d->OH + y) * d->OW + xs, tile + o * 2 * VW +
-			    y * d->Wp + xs - f0, (size_t)(xe - xs) *
-			    sizeof(float));
+		if (f) {
+			int PH = d->OH / f->S, PW = d->OW / f->S;
+
+			sym_affine_pool_plane(f->out + ((size_t)oc * d->B +
+			    d->b0 + b) * PH * PW, r, d->OH, d->OW, d->Wp, f->S,
+			    f->a[oc], f->b[oc], f->relu);
+			continue;
 		}
+		for (int y = 0; y < d->OH; y++)
+			memcpy(d->out + oc * d->N + ((size_t)(d->b0 + b) *
+			    d->OH + y) * d->OW, r + (size_t)y * d->Wp,
+			    (size_t)d->OW * sizeof(float));
 	}
 }
 
@@ -90,7 +93,8 @@ direct_part(void *ctx, int lo, int hi)
 {
 	const struct dconv *d = ctx;
 	int C = d->C, K = d->K, Wp = d->Wp, npos = d->OH * d->Wp;
-	float tile[OB * 2 * VW];
+	/* one image's outputs for OB channels, border columns and all */
+	float *run = sym_emalloc((size_t)OB * d->nrun * sizeof(float));
 
 	for (int it = lo; it < hi; it++) {
 		int b = it / d->nob, ob = it % d->nob;
@@ -135,13 +139,15 @@ direct_part(void *ctx, int lo, int hi)
 			}
 #pragma GCC unroll 8
 			for (int o = 0; o < OB; o++) {
-				_mm512_storeu_ps(tile + o * 2 * VW, a0[o]);
-				_mm512_storeu_ps(tile + o * 2 * VW + VW, a1[o]);
+				float *r = run + (size_t)o * d->nrun + f0;
+
+				_mm512_storeu_ps(r, a0[o]);
+				_mm512_storeu_ps(r + VW, a1[o]);
 			}
-			scatter(d, tile, b, ob, f0, npos - f0 < 2 * VW ?
-			    npos - f0 : 2 * VW);
 		}
+		finish(d, run, b, ob);
 	}
+	free(run);
 }
 
 static int
@@ -180,7 +186,7 @@ sym_conv_direct_wsize(int C, int OC, int K)
 int
 sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
     int H, int W, int OC, int K, int pad, float *buf, size_t cap,
-    float *wpk)
+    float *wpk, const struct sym_conv_fuse *fuse)
 {
 	struct dconv d;
 	int nv, kk = K * K;
@@ -192,6 +198,7 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 	d.in = in;
 	d.pin = buf;
 	d.wpk = wpk;
+	d.fuse = fuse;
 	d.C = C;
 	d.H = H;
 	d.W = W;
@@ -208,6 +215,7 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 	d.N = (size_t)B * d.OH * d.OW;
 	/* the border columns' share of the work: at most 40 % */
 	nv = (d.OH * d.Wp + VW - 1) / VW;
+	d.nrun = (nv + 1) / 2 * 2 * VW;
 	if (d.OH < 1 || d.OW < 1 || (double)d.OH * d.OW < 0.6 * nv * VW)
 		return -1;
 	if (cap < slack || (cap - slack) / d.plane / C < 1)

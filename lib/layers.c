@@ -442,48 +442,54 @@ vpick(vf4 u, vf4 v, int lo)
 	return (vf4)(((vi4)v & g) | ((vi4)u & ~g));
 }
 
+/* One plane: out (H/S x W/S) = max pool S x S of (relu of) a x + b over
+ * in, whose rows are stride floats apart. */
+void
+sym_affine_pool_plane(float *out, const float *in, int H, int W, int stride,
+    int S, float a, float b, int relu)
+{
+	int OH = H / S, OW = W / S, neg = a < 0;
+	vf4 va = splat(a), vb = splat(b), z = splat(0);
+
+	for (int y = 0; y < OH; y++, out += OW) {
+		const float *r = in + (size_t)y * S * stride;
+		int x = 0;
+
+		/* 2 x 2, four outputs at a time: down, then across */
+		for (; S == 2 && x + 4 <= OW; x += 4) {
+			vf4 c0 = vpick(ld(r + 2 * x), ld(r + stride + 2 * x),
+			    neg), c1 = vpick(ld(r + 2 * x + 4),
+			    ld(r + stride + 2 * x + 4), neg), v;
+
+			v = vpick(lanes(c0, c1, 0), lanes(c0, c1, 1), neg) *
+			    va + vb;
+			st(out + x, relu ? vpick(z, v, 0) : v);
+		}
+		for (; x < OW; x++) {
+			float m = r[x * S];
+
+			for (int i = 0; i < S; i++)
+				for (int j = 0; j < S; j++) {
+					float v = r[(size_t)i * stride + x * S + j];
+
+					if (neg ? v < m : v > m)
+						m = v;
+				}
+			out[x] = affine_out(m, a, b, relu);
+		}
+	}
+}
+
 static void
 affine_pool_part(void *ctx, int lo, int hi)
 {
 	const struct apool_args *A = ctx;
-	int H = A->H, W = A->W, S = A->S, OH = H / S, OW = W / S;
+	int H = A->H, W = A->W, S = A->S;
 
-	for (int p = lo; p < hi; p++) {
-		const float *pl = A->in + (size_t)p * H * W;
-		float *out = A->out + (size_t)p * OH * OW;
-		float a = A->a[p / A->P], b = A->b[p / A->P];
-		int neg = a < 0, relu = A->relu;
-		vf4 va = splat(a), vb = splat(b), z = splat(0);
-
-		for (int y = 0; y < OH; y++, out += OW) {
-			const float *r = pl + (size_t)y * S * W;
-			int x = 0;
-
-			/* 2 x 2, four outputs at a time: down, then across */
-			for (; S == 2 && x + 4 <= OW; x += 4) {
-				vf4 c0 = vpick(ld(r + 2 * x), ld(r + W + 2 * x),
-				    neg), c1 = vpick(ld(r + 2 * x + 4),
-				    ld(r + W + 2 * x + 4), neg), v;
-
-				v = vpick(lanes(c0, c1, 0), lanes(c0, c1, 1),
-				    neg) * va + vb;
-				st(out + x, relu ? vpick(z, v, 0) : v);
-			}
-			for (; x < OW; x++) {
-				float m = r[x * S];
-
-				for (int i = 0; i < S; i++)
-					for (int j = 0; j < S; j++) {
-						float v = r[(size_t)i * W +
-						    x * S + j];
-
-						if (neg ? v < m : v > m)
-							m = v;
-					}
-				out[x] = affine_out(m, a, b, relu);
-			}
-		}
-	}
+	for (int p = lo; p < hi; p++)
+		sym_affine_pool_plane(A->out + (size_t)p * (H / S) * (W / S),
+		    A->in + (size_t)p * H * W, H, W, W, S, A->a[p / A->P],
+		    A->b[p / A->P], A->relu);
 }
 
 /* out = max pool S x S of (relu of) a[c] x + b[c], for C channels of P

@@ -611,7 +611,7 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	/* eval: no im2col where the CPU and the shape allow */
 	direct = !n->train && !n->nodirect && sym_conv_direct(l->out, x, W,
 	    l->c, B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz,
-	    n->wpk) == 0;
+	    n->wpk, NULL) == 0;
 	if (direct)
 		n->tgemm += now() - t;
 	for (b0 = 0; b0 < B && !direct; b0 += nb) {
@@ -707,8 +707,9 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	struct layer *l = &n->L[i], *pl = &n->L[p];
 	const float *bias = n->params + l->bo;
 	float *a = n->fab, *b = n->fab + l->oc;
+	struct sym_conv_fuse f = { pl->out, a, b, relu, pl->s };
+	double t;
 
-	conv_forward(n, l, x, B, 1);
 	if (bn >= 0) {
 		const struct layer *q = &n->L[bn];
 
@@ -724,6 +725,16 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	for (int c = 0; c < l->oc; c++)
 		if (bias[c] != 0)
 			b[c] += a[c] * bias[c];
+	/* the direct convolution pools each image's maps as it makes them
+	 * (the conv's output is never written); else GEMM, then a pass */
+	t = now();
+	if (!n->nodirect && sym_conv_direct(NULL, x, n->params + l->wo, l->c,
+	    B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz, n->wpk,
+	    &f) == 0) {
+		n->tgemm += now() - t;
+		return;
+	}
+	conv_forward(n, l, x, B, 1);
 	sym_affine_pool_forward(pl->out, l->out, a, b, relu, l->oc, B, l->oh,
 	    l->ow, pl->s);
 }

@@ -165,13 +165,20 @@ void sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work);
 /* Eval-mode convolution read from zero-bordered copies of the planes, no
  * im2col (conv_direct.c): in C x B x H x W, w OC x C x K x K, stride 1,
  * padding pad, out OC x B x OH x OW, no bias. buf: cap floats of scratch;
- * wpk: sym_conv_direct_wsize() floats. Returns -1 (and does nothing)
- * without AVX-512, when the border columns would waste over 40 % of the
- * work or when buf cannot hold one image's planes. */
+ * wpk: sym_conv_direct_wsize() floats. With fuse, out is not written:
+ * fuse->out gets the max pool fuse->S of (relu of) a[o] x + b[o] instead,
+ * as sym_affine_pool_forward would from out. Returns -1 (and does
+ * nothing) without AVX-512, when the border columns would waste over 40 %
+ * of the work or when buf cannot hold one image's planes. */
+struct sym_conv_fuse {
+	float *out;
+	const float *a, *b;
+	int relu, S;
+};
 size_t sym_conv_direct_wsize(int C, int OC, int K);
 int sym_conv_direct(float *out, const float *in, const float *w, int C,
     int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
-    float *wpk);
+    float *wpk, const struct sym_conv_fuse *fuse);
 
 /* in: C x B x H x W; col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
  * stride 1, zero padding pad (OH = H + 2 pad - K + 1). */
@@ -192,6 +199,9 @@ void sym_pool_backward(float *din, const float *dout, const int *arg,
  * sym_pool_forward. */
 void sym_affine_pool_forward(float *out, const float *in, const float *a,
     const float *b, int relu, int C, int P, int H, int W, int S);
+/* The same for one plane whose rows are stride floats apart. */
+void sym_affine_pool_plane(float *out, const float *in, int H, int W,
+    int stride, int S, float a, float b, int relu);
 /* Batch norm (eps 1e-5, momentum 0.1) on data seen as O x C x In, channel
  * c being every [o][c][i]. train: batch stats, keeps mean and istd (C
  * each) for backward, updates rmean/rvar; else uses them. relu: fused

@@ -328,7 +328,7 @@ direct_conv(void)
 			fill(w, (size_t)OC * C * K * K);
 			memset(y, 0xff, nout * 4);	/* NaNs: all written */
 			if (sym_conv_direct(y, x, w, C, B, H, W, OC, K, P, buf,
-			    cap, wpk) < 0) {
+			    cap, wpk, NULL) < 0) {
 				free(buf);
 				continue;
 			}
@@ -360,6 +360,32 @@ direct_conv(void)
 				    "%g\n", t, maxdiff(y, r, nout));
 			CHECK(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r,
 			    nout)));
+			{
+				/* fused: pooled as it goes, the same bits as
+				 * pooling the output afterwards; scales of
+				 * both signs, pools of 1 to 3 */
+				int S = 1 + (int)t % 3, PH = OH / S,
+				    PW = OW / S;
+				size_t np = (size_t)OC * B * PH * PW;
+				float *a = malloc(OC * 4), *bb = malloc(OC * 4),
+				    *p1 = malloc(np * 4 + 4),
+				    *p2 = malloc(np * 4 + 4);
+				struct sym_conv_fuse f = { p2, a, bb,
+				    (int)t % 2, S };
+
+				fill(a, OC);
+				fill(bb, OC);
+				sym_affine_pool_forward(p1, y, a, bb, f.relu,
+				    OC, B, OH, OW, S);
+				memset(p2, 0xff, np * 4);
+				CHECK(sym_conv_direct(NULL, x, w, C, B, H, W,
+				    OC, K, P, buf, cap, wpk, &f) == 0);
+				CHECK(memcmp(p1, p2, np * 4) == 0);
+				free(a);
+				free(bb);
+				free(p1);
+				free(p2);
+			}
 			free(buf);
 		}
 		free(x);
@@ -374,9 +400,9 @@ direct_conv(void)
 		float x[4 * 9], w[4 * 9 * 2], y[4 * 9 * 2], buf[1024], wpk[1024];
 
 		CHECK(sym_conv_direct(y, x, w, 4, 1, 3, 3, 2, 3, 1, buf, 1024,
-		    wpk) == -1);
+		    wpk, NULL) == -1);
 		CHECK(sym_conv_direct(y, x, w, 4, 1, 14, 14, 2, 3, 1, buf, 1024,
-		    wpk) == -1);
+		    wpk, NULL) == -1);
 	}
 	return ran;
 }
