@@ -55,8 +55,58 @@ pad_part(void *ctx, int lo, int hi)
 	}
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* sym_affine_pool_plane for S = 2, 16 outputs at a time: the same
+ * picks (max, or min for a < 0, keeping the first of equals), then a
+ * multiply and an add, not a fused multiply-add, so the same bits */
+__attribute__((target("avx512f")))
+static void
+pool2(float *out, const float *in, int PH, int PW, int stride, float a,
+    float b, int relu)
+{
+	const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+	    20, 22, 24, 26, 28, 30), od = _mm512_add_epi32(ev,
+	    _mm512_set1_epi32(1));
+	__m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b),
+	    z = _mm512_setzero_ps();
+	int neg = a < 0;
+
+	for (int y = 0; y < PH; y++, out += PW) {
+		const float *r0 = in + (size_t)2 * y * stride, *r1 = r0 + stride;
+
+		for (int x = 0; x < PW; x += VW) {
+			int n = PW - x < VW ? PW - x : VW;
+			__mmask16 lo = (__mmask16)(2 * n >= VW ? 0xffff :
+			    (1u << 2 * n) - 1), hi = (__mmask16)(2 * n > VW ?
+			    (1u << (2 * n - VW)) - 1 : 0),
+			    m = (__mmask16)(n == VW ? 0xffff : (1u << n) - 1);
+			__m512 u0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * x),
+			    u1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * x + VW),
+			    v0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * x),
+			    v1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * x + VW),
+			    c0, c1, e, o, v;
+
+			/* max(p, q) is p > q ? p : q, min(p, q) p < q ? p : q:
+			 * with the second operand the earlier one, equals
+			 * keep it, as the generic picks do */
+			c0 = neg ? _mm512_min_ps(v0, u0) : _mm512_max_ps(v0, u0);
+			c1 = neg ? _mm512_min_ps(v1, u1) : _mm512_max_ps(v1, u1);
+			e = _mm512_permutex2var_ps(c0, ev, c1);
+			o = _mm512_permutex2var_ps(c0, od, c1);
+			v = neg ? _mm512_min_ps(o, e) : _mm512_max_ps(o, e);
+			v = _mm512_add_ps(_mm512_mul_ps(v, va), vb);
+			if (relu)
+				v = _mm512_max_ps(v, z);
+			_mm512_mask_storeu_ps(out + x, m, v);
+		}
+	}
+}
+
 /* image b's outputs of channels ob*OB .., run[o][y Wp + x], to out
  * without the border columns, or through the fused affine and pool */
+__attribute__((target("avx512f")))
 static void
 finish(const struct dconv *d, const float *run, int b, int ob)
 {
@@ -69,9 +119,15 @@ finish(const struct dconv *d, const float *run, int b, int ob)
 		if (f) {
 			int PH = d->OH / f->S, PW = d->OW / f->S;
 
-			sym_affine_pool_plane(f->out + ((size_t)oc * d->B +
-			    d->b0 + b) * PH * PW, r, d->OH, d->OW, d->Wp, f->S,
-			    f->a[oc], f->b[oc], f->relu);
+			float *po = f->out + ((size_t)oc * d->B + d->b0 + b) *
+			    PH * PW;
+
+			if (f->S == 2)
+				pool2(po, r, PH, PW, d->Wp, f->a[oc], f->b[oc],
+				    f->relu);
+			else
+				sym_affine_pool_plane(po, r, d->OH, d->OW,
+				    d->Wp, f->S, f->a[oc], f->b[oc], f->relu);
 			continue;
 		}
 		for (int y = 0; y < d->OH; y++)
@@ -80,9 +136,6 @@ finish(const struct dconv *d, const float *run, int b, int ob)
 			    (size_t)d->OW * sizeof(float));
 	}
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 
 /* items are (image, block of OB output channels); per item, two vectors
  * of flat positions at a time: 2 x OB accumulators, each tap one load
