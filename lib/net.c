@@ -52,9 +52,11 @@ struct sym_net {
 	int maxc;
 	float *fab;		/* eval fusion: a and b of each conv channel */
 	int nofuse;		/* eval: no conv-bn-relu-pool fusion */
-	float *wpk;		/* eval: conv weights laid out for the direct
+	float *wpk;		/* conv weights laid out for the direct
 				 * kernel (conv_direct.c) */
-	int nodirect;		/* eval: convs by im2col and GEMM only */
+	float *wt;		/* conv weights flipped and transposed, for
+				 * the input gradient by the direct kernel */
+	int nodirect;		/* convs by im2col and GEMM only */
 	double tgemm, ttotal;
 };
 
@@ -438,7 +440,8 @@ free_work(struct sym_net *n)
 	free(n->bnsum);
 	free(n->fab);
 	free(n->wpk);
-	n->x0 = n->ga = n->gb = n->col = n->fab = n->wpk = NULL;
+	free(n->wt);
+	n->x0 = n->ga = n->gb = n->col = n->fab = n->wpk = n->wt = NULL;
 	n->bnsum = NULL;
 	n->bmax = 0;
 }
@@ -548,7 +551,8 @@ sym_net_init(struct sym_net *n, struct sym_rng *rng)
 static void
 ensure(struct sym_net *n, int B)
 {
-	size_t maxsz = (size_t)n->c * n->h * n->w, colsz = 0, wpksz = 1;
+	size_t maxsz = (size_t)n->c * n->h * n->w, colsz = 0, wpksz = 1,
+	    wtsz = 1;
 	int i, maxoc = 0;
 
 	if (B <= n->bmax)
@@ -579,8 +583,14 @@ ensure(struct sym_net *n, int B)
 			l->nb = (int)nb;
 			if (per * nb > colsz)
 				colsz = per * nb;
+			/* forward, and the input gradient (in and out
+			 * channels swapped) */
 			per = sym_conv_direct_wsize(l->c, l->oc, l->k);
 			wpksz = per > wpksz ? per : wpksz;
+			per = sym_conv_direct_wsize(l->oc, l->c, l->k);
+			wpksz = per > wpksz ? per : wpksz;
+			per = (size_t)l->oc * l->c * l->k * l->k;
+			wtsz = per > wtsz ? per : wtsz;
 		}
 	}
 	n->x0 = sym_emalloc(sizeof(float) * B * (size_t)n->c * n->h * n->w);
@@ -593,6 +603,7 @@ ensure(struct sym_net *n, int B)
 	n->bnsum = sym_emalloc(sizeof(double) * 2 * (n->maxc ? n->maxc : 1));
 	n->fab = sym_emalloc(sizeof(float) * 2 * (maxoc ? maxoc : 1));
 	n->wpk = sym_emalloc(sizeof(float) * wpksz);
+	n->wt = sym_emalloc(sizeof(float) * wtsz);
 	n->colsz = colsz;
 	n->maxsz = maxsz;
 	n->bmax = B;
@@ -608,8 +619,9 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	const float *W = n->params + l->wo, *bias = n->params + l->bo;
 	double t = now();
 
-	/* eval: no im2col where the CPU and the shape allow */
-	direct = !n->train && !n->nodirect && sym_conv_direct(l->out, x, W,
+	/* no im2col where the CPU and the shape allow (backward makes its
+	 * own for the weight gradient) */
+	direct = !n->nodirect && sym_conv_direct(l->out, x, W,
 	    l->c, B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz,
 	    n->wpk, NULL) == 0;
 	if (direct)
@@ -642,9 +654,11 @@ conv_backward(struct sym_net *n, struct layer *l, const float *x,
     const float *dy, float *dx, int B)
 {
 	size_t ohw = (size_t)l->oh * l->ow, N = (size_t)B * ohw;
-	int ckk = l->c * l->k * l->k, b0, nb, o;
+	int ckk = l->c * l->k * l->k, kk = l->k * l->k, b0, nb, o,
+	    dxdone = 0;
 	float *dW = n->grads + l->wo, *db = n->grads + l->bo;
 	const float *W = n->params + l->wo;
+	double t;
 
 	for (o = 0; o < l->oc && !l->nobias; o++) {
 		const float *g = dy + o * N;
@@ -655,7 +669,23 @@ conv_backward(struct sym_net *n, struct layer *l, const float *x,
 			s += g[q];
 		db[o] += (float)s;
 	}
-	if (dx)
+	/* the input gradient is a convolution of dy by the weights turned
+	 * half round, in and out channels swapped, padding k - 1 - pad:
+	 * the direct kernel's, where it runs */
+	if (dx && !n->nodirect && l->pad <= l->k - 1) {
+		t = now();
+		for (int oc = 0; oc < l->oc; oc++)
+			for (int c = 0; c < l->c; c++)
+				for (int q = 0; q < kk; q++)
+					n->wt[((size_t)c * l->oc + oc) * kk + q] =
+					    W[((size_t)oc * l->c + c) * kk +
+					    kk - 1 - q];
+		dxdone = sym_conv_direct(dx, dy, n->wt, l->oc, B, l->oh, l->ow,
+		    l->c, l->k, l->k - 1 - l->pad, n->col, n->colsz, n->wpk,
+		    NULL) == 0;
+		n->tgemm += now() - t;
+	}
+	if (dx && !dxdone)
 		memset(dx, 0, sizeof(float) * B * l->insz);
 	for (b0 = 0; b0 < B; b0 += nb) {
 		nb = B - b0 < l->nb ? B - b0 : l->nb;
@@ -664,7 +694,7 @@ conv_backward(struct sym_net *n, struct layer *l, const float *x,
 		/* dW[OC x CKK] += dy[OC x cols] col^T */
 		tgemm(n, 0, 1, l->oc, ckk, nb * (int)ohw, dy + b0 * ohw,
 		    (int)N, n->col, nb * (int)ohw, 1, dW, ckk);
-		if (!dx)
+		if (!dx || dxdone)
 			continue;
 		/* dcol[CKK x cols] = W^T dy, then back onto the image */
 		tgemm(n, 1, 0, ckk, nb * (int)ohw, l->oc, W, ckk,

@@ -83,9 +83,10 @@ void sym_net_reset_times(struct sym_net *net);
  * bn, as only models trained elsewhere have). Off only to test or time
  * it against the layer-by-layer path. */
 void sym_net_set_fusion(struct sym_net *net, int on);
-/* Eval-mode convolution without im2col (conv_direct.c), on by default
- * where the CPU has AVX-512: the same numbers but for the last bits. Off
- * only to test or time it against im2col and GEMM. */
+/* Convolutions (forward, and backward's input gradient) without im2col
+ * (conv_direct.c), on by default where the CPU has AVX-512: the same
+ * numbers but for the last bits. Off only to test or time it against
+ * im2col and GEMM. */
 void sym_net_set_direct(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */

@@ -7,8 +7,9 @@
  * net timed alone at the shapes of the step (to name a bottleneck).
  * With -i it times eval-mode forward passes of -b images instead (what
  * sym-embed does per batch, without I/O) and prints images/s; -F turns
- * its conv-bn-relu-pool fusion off, to time the layers one by one, and
- * -D the direct convolution, to time im2col and GEMM instead. With
+ * its conv-bn-relu-pool fusion off, to time the layers one by one. -D
+ * turns the direct convolution off (training steps too), to time im2col
+ * and GEMM instead. With
  * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
  * the ceiling every GEMM-bound figure here is measured against.
  *
@@ -444,11 +445,11 @@ main(int argc, char **argv)
 	de = sym_emalloc((size_t)2 * B * D * sizeof(float));
 	tstep = sym_emalloc((o.steps ? o.steps : 1) * sizeof(double));
 
+	sym_net_set_direct(net, !o.nodirect);
 	if (o.infer) {
 		/* forward passes of B images in eval mode; -F times the
 		 * layer-by-layer path instead of the fused one */
 		sym_net_set_fusion(net, !o.nofuse);
-		sym_net_set_direct(net, !o.nodirect);
 		for (i = -o.warmup; i < o.steps; i++) {
 			double t0;
 
@@ -521,6 +522,7 @@ main(int argc, char **argv)
 		printf("spec %s\n", sym_net_spec(net));
 		printf("input 1x%dx%d\n", o.size, o.size);
 		printf("loss %s\n", sym_loss_name(o.loss));
+		printf("direct_conv %s\n", o.nodirect ? "off" : "on");
 		printf("params %zu\n", np + nh);
 		printf("blas %s threads %d\n", sym_blas_core(), o.threads);
 		printf("pairs_per_step %d\n", B);

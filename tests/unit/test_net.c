@@ -409,9 +409,10 @@ direct_conv(void)
 	return ran;
 }
 
-/* A net in eval mode gives the same embeddings, but for rounding, with
- * the direct convolution as with im2col and GEMM; with it, one thread and
- * two give the same bits. */
+/* A net gives the same embeddings, but for rounding, with the direct
+ * convolution as with im2col and GEMM: in eval mode, and in train mode
+ * with the input and parameter gradients of backward; with it, one
+ * thread and two give the same bits. */
 static void
 direct_net(const char *arch, int c, int h, int w)
 {
@@ -431,6 +432,30 @@ direct_net(const char *arch, int c, int h, int w)
 	    1e-5 * (1 + maxabs(y, 5 * d)));
 	sym_blas_threads(2);
 	CHECK(memcmp(y, sym_net_forward(a, x, 5, 0), 5 * d * 4) == 0);
+	{
+		size_t np = sym_net_nparams(a);
+		float *dy = malloc(5 * d * 4), *dxa = malloc(nin * 4),
+		    *dxb = malloc(nin * 4), *ga = malloc(np * 4);
+
+		fill(dy, 5 * d);
+		memcpy(y, sym_net_forward(a, x, 5, 1), 5 * d * 4);
+		CHECK(maxdiff(y, sym_net_forward(b, x, 5, 1), 5 * d) <
+		    1e-4 * (1 + maxabs(y, 5 * d)));
+		sym_net_forward(a, x, 5, 1);
+		memset(sym_net_grads(a), 0, np * 4);
+		sym_net_backward(a, dy, dxa);
+		memcpy(ga, sym_net_grads(a), np * 4);
+		sym_net_forward(b, x, 5, 1);
+		memset(sym_net_grads(b), 0, np * 4);
+		sym_net_backward(b, dy, dxb);
+		CHECK(maxdiff(dxa, dxb, nin) < 1e-4 * (1 + maxabs(dxa, nin)));
+		CHECK(maxdiff(ga, sym_net_grads(b), np) <
+		    1e-4 * (1 + maxabs(ga, np)));
+		free(dy);
+		free(dxa);
+		free(dxb);
+		free(ga);
+	}
 	free(x);
 	free(y);
 	sym_net_free(a);
