@@ -7,8 +7,8 @@
 #          128 pairs = 256 images through the shared tower) on random
 #          data: bench/train/train_bench (libsym) against PyTorch CPU, for
 #          mlp and conv4 on 28 x 28 (contrastive) and koch on 105 x 105
-#          (bce head); the GEMM share of a conv4 step and its other
-#          kernels; sym-train itself on 50,000 Fashion-MNIST pairs
+#          (bce head); the GEMM (+ direct conv) share of a conv4 step
+#          and its other kernels; sym-train itself on 50,000 pairs
 #          (pairs/s and peak RSS).
 #   embed  images/s of sym-embed (whole process, from a file) against
 #          PyTorch inference (eval, batch 256): conv4 28 px, koch 105 px.
@@ -170,7 +170,7 @@ fi
 echo "train: where a conv4 step goes (symnet, 2 threads)"
 "$tb" -k -a conv4 -s 28 -n 10 -w 2 > "$dir/sym.out" 2> "$dir/sym.err"
 sed 's/^/  /' "$dir/sym.out"
-row "conv4 step: GEMM share of step" \
+row "conv4 step: GEMM+direct conv share" \
     "$(kv gemm_share "$dir/sym.out")%" - - ">=70%"
 echo "train: where a koch step goes (symnet, 2 threads)"
 "$tb" -k -a koch -s 105 -l bce -n 1 -w 1 > "$dir/sym.out" 2> "$dir/sym.err"

@@ -230,6 +230,18 @@ have_avx512(void)
 }
 #endif
 
+/* the CPU has AVX-512 and the border columns would take at most 40 %
+ * of the work */
+int
+sym_conv_direct_runs(int H, int W, int K, int pad)
+{
+	int Wp = W + 2 * pad, OH = H + 2 * pad - K + 1, OW = Wp - K + 1,
+	    nv = (OH * Wp + VW - 1) / VW;
+
+	return have_avx512() && OH >= 1 && OW >= 1 &&
+	    (double)OH * OW >= 0.6 * nv * VW;
+}
+
 size_t
 sym_conv_direct_wsize(int C, int OC, int K)
 {
@@ -245,7 +257,7 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 	int nv, kk = K * K;
 	size_t slack = (size_t)K + 2 * VW;
 
-	if (!have_avx512())
+	if (!sym_conv_direct_runs(H, W, K, pad))
 		return -1;
 	d.out = out;
 	d.in = in;
@@ -266,11 +278,8 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 	d.B = B;
 	d.plane = (size_t)d.Hp * d.Wp;
 	d.N = (size_t)B * d.OH * d.OW;
-	/* the border columns' share of the work: at most 40 % */
 	nv = (d.OH * d.Wp + VW - 1) / VW;
 	d.nrun = (nv + 1) / 2 * 2 * VW;
-	if (d.OH < 1 || d.OW < 1 || (double)d.OH * d.OW < 0.6 * nv * VW)
-		return -1;
 	if (cap < slack || (cap - slack) / d.plane / C < 1)
 		return -1;
 	d.nb = (int)((cap - slack) / d.plane / C);

@@ -74,8 +74,9 @@ const float *sym_net_forward(struct sym_net *net, const float *in, int B,
  * ADDED to sym_net_grads() (zero them per step). If din is not NULL,
  * writes the gradient w.r.t. the input (B x C x H x W) there. */
 void sym_net_backward(struct sym_net *net, const float *dout, float *din);
-/* Seconds spent in GEMM and in everything else since the last reset (for
- * the benchmark's breakdown). */
+/* Seconds spent in GEMM (and the direct convolutions, the same
+ * multiply-adds without im2col) and in everything else since the last
+ * reset (for the benchmark's breakdown). */
 void sym_net_times(const struct sym_net *net, double *gemm, double *other);
 void sym_net_reset_times(struct sym_net *net);
 /* Eval-mode fusion of conv, bn, relu and pool into one pass (on by
@@ -177,6 +178,8 @@ struct sym_conv_fuse {
 	int relu, S;
 };
 size_t sym_conv_direct_wsize(int C, int OC, int K);
+/* Whether sym_conv_direct takes such a shape (given scratch enough). */
+int sym_conv_direct_runs(int H, int W, int K, int pad);
 int sym_conv_direct(float *out, const float *in, const float *w, int C,
     int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
     float *wpk, const struct sym_conv_fuse *fuse);

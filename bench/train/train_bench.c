@@ -184,7 +184,7 @@ time_kernel(struct kcall *q, int reps)
  * "kernel LAYER OP ms" lines and the sum. Layers not listed (dense) do
  * only GEMM and small loops. */
 static void
-kernel_times(const char *spec, int size, int B)
+kernel_times(const struct opts *o, const char *spec, int size, int B)
 {
 	char *s = sym_estrdup(spec), *tok, *save = NULL;
 	int c = 1, h = size, w = size, li = 0, prev_bn = 0;
@@ -194,7 +194,7 @@ kernel_times(const char *spec, int size, int B)
 	    &save), li++) {
 		struct kcall q;
 		size_t in = (size_t)c * B * h * w, big;
-		int oc = 0, k = 0, pad = 0, oh, ow;
+		int oc = 0, k = 0, pad = 0, oh, ow, fwd, bwd;
 		double t1 = 0, t2 = 0;
 		const char *n1 = NULL, *n2 = NULL;
 
@@ -218,10 +218,16 @@ kernel_times(const char *spec, int size, int B)
 			q.a = sym_ecalloc(in, sizeof(float));
 			q.b = sym_ecalloc(big, sizeof(float));
 			q.op = K_IM2COL;
-			/* forward and backward each run im2col */
-			t1 = 2 * time_kernel(&q, 5) * B / q.B;
-			n1 = "im2col(x2)";
-			if (li > 0) {
+			/* forward and backward each run im2col, but the
+			 * direct convolution has none in the forward and
+			 * no col2im for the input gradient */
+			fwd = o->nodirect || !sym_conv_direct_runs(h, w, k,
+			    pad);
+			bwd = o->nodirect || pad > k - 1 ||
+			    !sym_conv_direct_runs(oh, ow, k, k - 1 - pad);
+			t1 = (1 + fwd) * time_kernel(&q, 5) * B / q.B;
+			n1 = fwd ? "im2col(x2)" : "im2col(x1)";
+			if (li > 0 && bwd) {
 				q.op = K_COL2IM;
 				t2 = time_kernel(&q, 5) * B / q.B;
 				n2 = "col2im";
@@ -547,7 +553,7 @@ main(int argc, char **argv)
 		printf("peak_rss_mb %.0f\n", ru.ru_maxrss / 1024.0);
 	}
 	if (o.kernels)
-		kernel_times(sym_net_spec(net), o.size, 2 * B);
+		kernel_times(&o, sym_net_spec(net), o.size, 2 * B);
 done:
 	sym_net_free(net);
 	sym_optim_free(&opt);
