@@ -1,6 +1,7 @@
 /*
- * conv_direct.c: eval-mode convolution without im2col, on x86-64 CPUs
- * with AVX-512.
+ * conv_direct.c: convolution without im2col, on x86-64 CPUs with
+ * AVX-512: eval mode (with bn, relu and pooling fused), the forward pass
+ * of training, and its input gradient.
  *
  * Why: in a conv4 embedding the GEMM of a layer is only half the time;
  * writing the im2col matrix (K*K copies of the input) and OpenBLAS
@@ -60,7 +61,10 @@ pad_part(void *ctx, int lo, int hi)
 
 /* sym_affine_pool_plane for S = 2, 16 outputs at a time: the same
  * picks (max, or min for a < 0, keeping the first of equals), then a
- * multiply and an add, not a fused multiply-add, so the same bits */
+ * multiply and an add, not a fused multiply-add, so the same bits for
+ * finite values (with NaNs among four, which one wins may differ, as it
+ * does between that function's own vector and scalar columns; and the
+ * build must not contract its a x + b, which -std=c11 ensures) */
 __attribute__((target("avx512f")))
 static void
 pool2(float *out, const float *in, int PH, int PW, int stride, float a,
@@ -203,16 +207,11 @@ direct_part(void *ctx, int lo, int hi)
 	free(run);
 }
 
+/* libgcc reads the CPU's features before main; this only looks */
 static int
 have_avx512(void)
 {
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512f") != 0;
-	}
-	return have;
+	return __builtin_cpu_supports("avx512f") != 0;
 }
 #else
 static void
@@ -229,6 +228,12 @@ have_avx512(void)
 	return 0;
 }
 #endif
+
+size_t
+sym_conv_direct_scratch(int C, int H, int W, int K, int pad)
+{
+	return (size_t)C * (H + 2 * pad) * (W + 2 * pad) + K + 2 * VW;
+}
 
 /* the CPU has AVX-512 and the border columns would take at most 40 %
  * of the work */

@@ -585,6 +585,16 @@ ensure(struct sym_net *n, int B)
 				colsz = per * nb;
 			/* forward, and the input gradient (in and out
 			 * channels swapped) */
+			/* the direct kernel's one image, forward and
+			 * input gradient: always room for it */
+			per = sym_conv_direct_scratch(l->c, l->h, l->w, l->k,
+			    l->pad);
+			colsz = per > colsz ? per : colsz;
+			if (l->pad <= l->k - 1) {
+				per = sym_conv_direct_scratch(l->oc, l->oh,
+				    l->ow, l->k, l->k - 1 - l->pad);
+				colsz = per > colsz ? per : colsz;
+			}
 			per = sym_conv_direct_wsize(l->c, l->oc, l->k);
 			wpksz = per > wpksz ? per : wpksz;
 			per = sym_conv_direct_wsize(l->oc, l->c, l->k);

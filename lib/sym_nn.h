@@ -164,8 +164,8 @@ int sym_optimizer_parse(const char *name);
 /* Run fn(ctx, lo, hi) over [0, n) split into one range per OpenBLAS
  * thread (at most 8), or in one call when work (in floats) is small. */
 void sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work);
-/* Eval-mode convolution read from zero-bordered copies of the planes, no
- * im2col (conv_direct.c): in C x B x H x W, w OC x C x K x K, stride 1,
+/* Convolution read from zero-bordered copies of the planes, no im2col
+ * (conv_direct.c): in C x B x H x W, w OC x C x K x K, stride 1,
  * padding pad, out OC x B x OH x OW, no bias. buf: cap floats of scratch;
  * wpk: sym_conv_direct_wsize() floats. With fuse, out is not written:
  * fuse->out gets the max pool fuse->S of (relu of) a[o] x + b[o] instead,
@@ -178,8 +178,11 @@ struct sym_conv_fuse {
 	int relu, S;
 };
 size_t sym_conv_direct_wsize(int C, int OC, int K);
-/* Whether sym_conv_direct takes such a shape (given scratch enough). */
+/* Whether sym_conv_direct takes such a shape (given scratch enough), and
+ * the scratch it needs for one image: a net keeps that much, so that
+ * the shape and the CPU alone choose the path, not the batch size. */
 int sym_conv_direct_runs(int H, int W, int K, int pad);
+size_t sym_conv_direct_scratch(int C, int H, int W, int K, int pad);
 int sym_conv_direct(float *out, const float *in, const float *w, int C,
     int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
     float *wpk, const struct sym_conv_fuse *fuse);
