@@ -27,6 +27,9 @@
 
 #define OB 8		/* output channels per kernel call */
 #define VW 16		/* floats per vector */
+/* zeros after the last plane: its border columns read up to K + 14
+ * floats past it (the last vectors run past the last row) */
+#define SLACK(K) ((size_t)(K) + 2 * VW)
 
 struct dconv {
 	float *out;
@@ -232,7 +235,7 @@ have_avx512(void)
 size_t
 sym_conv_direct_scratch(int C, int H, int W, int K, int pad)
 {
-	return (size_t)C * (H + 2 * pad) * (W + 2 * pad) + K + 2 * VW;
+	return (size_t)C * (H + 2 * pad) * (W + 2 * pad) + SLACK(K);
 }
 
 /* the CPU has AVX-512 and the border columns would take at most 40 %
@@ -260,7 +263,7 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 {
 	struct dconv d;
 	int nv, kk = K * K;
-	size_t slack = (size_t)K + 2 * VW;
+	size_t slack = SLACK(K);
 
 	if (!sym_conv_direct_runs(H, W, K, pad))
 		return -1;
@@ -304,8 +307,6 @@ sym_conv_direct(float *out, const float *in, const float *w, int C, int B,
 			d.nb = B - d.b0;
 		d.cs = (size_t)d.nb * d.plane;
 		sym_par(pad_part, &d, C * d.nb, (size_t)C * d.nb * d.plane);
-		/* past the last plane the border columns read up to
-		 * K + 2 VW floats: zeros */
 		memset(buf + (size_t)C * d.cs, 0, slack * sizeof(float));
 		sym_par(direct_part, &d, d.nb * d.nob, (size_t)d.nb * OC *
 		    d.OH * d.OW * C * kk);
