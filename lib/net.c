@@ -583,8 +583,6 @@ ensure(struct sym_net *n, int B)
 			l->nb = (int)nb;
 			if (per * nb > colsz)
 				colsz = per * nb;
-			/* forward, and the input gradient (in and out
-			 * channels swapped) */
 			/* the direct kernel's one image, forward and
 			 * input gradient: always room for it */
 			per = sym_conv_direct_scratch(l->c, l->h, l->w, l->k,
@@ -595,6 +593,8 @@ ensure(struct sym_net *n, int B)
 				    l->ow, l->k, l->k - 1 - l->pad);
 				colsz = per > colsz ? per : colsz;
 			}
+			/* its weights, forward and input gradient (in
+			 * and out channels swapped) */
 			per = sym_conv_direct_wsize(l->c, l->oc, l->k);
 			wpksz = per > wpksz ? per : wpksz;
 			per = sym_conv_direct_wsize(l->oc, l->c, l->k);
@@ -682,7 +682,8 @@ conv_backward(struct sym_net *n, struct layer *l, const float *x,
 	/* the input gradient is a convolution of dy by the weights turned
 	 * half round, in and out channels swapped, padding k - 1 - pad:
 	 * the direct kernel's, where it runs */
-	if (dx && !n->nodirect && l->pad <= l->k - 1) {
+	if (dx && !n->nodirect && l->pad <= l->k - 1 &&
+	    sym_conv_direct_runs(l->oh, l->ow, l->k, l->k - 1 - l->pad)) {
 		t = now();
 		for (int oc = 0; oc < l->oc; oc++)
 			for (int c = 0; c < l->c; c++)
