@@ -177,15 +177,16 @@ struct sym_conv_fuse {
 	const float *a, *b;
 	int relu, S;
 };
-size_t sym_conv_direct_wsize(int C, int OC, int K);
-/* Whether sym_conv_direct takes such a shape (given scratch enough), and
- * the scratch it needs for one image: a net keeps that much, so that
- * the shape and the CPU alone choose the path, not the batch size. */
-int sym_conv_direct_runs(int H, int W, int K, int pad);
-size_t sym_conv_direct_scratch(int C, int H, int W, int K, int pad);
 int sym_conv_direct(float *out, const float *in, const float *w, int C,
     int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
     float *wpk, const struct sym_conv_fuse *fuse);
+/* Whether sym_conv_direct takes such a shape (given scratch enough); the
+ * scratch it needs for one image (a net keeps that much, so that the
+ * shape and the CPU alone choose the path, not the batch size); the size
+ * of wpk. */
+int sym_conv_direct_runs(int H, int W, int K, int pad);
+size_t sym_conv_direct_scratch(int C, int H, int W, int K, int pad);
+size_t sym_conv_direct_wsize(int C, int OC, int K);
 
 /* in: C x B x H x W; col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
  * stride 1, zero padding pad (OH = H + 2 pad - K + 1). */
