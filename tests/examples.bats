@@ -168,3 +168,40 @@ omniglot_zip() {
 	run -0 make -s --no-print-directory -C ex clean
 	[ ! -e ex/omniglot.model ] && [ ! -e ex/data ]
 }
+
+# The download targets, over file:// (curl reads local files the same way):
+# a file whose checksum does not match is refused and removed, nothing
+# is unpacked and an earlier good copy stays; a matching one is unpacked.
+@test "examples: download targets check checksums before keeping anything" {
+	mkdir -p src/gzip em
+	echo letters > src/gzip/emnist-letters-train-labels-idx1-ubyte.gz
+	echo digits > src/gzip/emnist-digits-test-labels-idx1-ubyte.gz
+	echo other > src/gzip/emnist-balanced-test-labels-idx1-ubyte.gz
+	(cd src && zip -q -r ../gzip.zip gzip)
+	run make -s --no-print-directory -C "$EX/emnist" download \
+	    EMNIST_DIR="$PWD/em" URL="file://$PWD/gzip.zip"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"gzip.part: FAILED"* ]]
+	[ -z "$(ls em)" ]
+	run -0 make -s --no-print-directory -C "$EX/emnist" download \
+	    EMNIST_DIR="$PWD/em" URL="file://$PWD/gzip.zip" \
+	    MD5="$(md5sum < gzip.zip | cut -d' ' -f1)"
+	[ "$(ls em | tr '\n' ' ')" = "emnist-digits-test-labels-idx1-ubyte.gz emnist-letters-train-labels-idx1-ubyte.gz " ]
+	[ "$(cat em/emnist-letters-train-labels-idx1-ubyte.gz)" = letters ]
+
+	mkdir om
+	echo one > om/images_background_small1.zip
+	echo first > images_background_small1.zip
+	echo second > images_background_small2.zip
+	s1=$(sha256sum < images_background_small1.zip | cut -d' ' -f1)
+	run make -s --no-print-directory -C "$EX/omniglot" download \
+	    OMNIGLOT_DIR="$PWD/om" OMNIGLOT_URL="file://$PWD" SUM1="$s1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"small2.part: FAILED"* ]]
+	[ "$(cat om/images_background_small1.zip)" = one ]
+	s2=$(sha256sum < images_background_small2.zip | cut -d' ' -f1)
+	run -0 make -s --no-print-directory -C "$EX/omniglot" download \
+	    OMNIGLOT_DIR="$PWD/om" OMNIGLOT_URL="file://$PWD" SUM1="$s1" SUM2="$s2"
+	[ "$(cat om/images_background_small1.zip)" = first ]
+	[ "$(cat om/images_background_small2.zip)" = second ]
+}
