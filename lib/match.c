@@ -1,11 +1,16 @@
 /*
  * match.c: the K best classes of each query among labelled support
- * vectors. Euclidean costs come from one GEMM per block of queries x
- * support rows (||q||^2 + ||s||^2 - 2 q.s; the best K are then scored
- * exactly), so a million support vectors cost the vectors plus one
- * block per thread; worker threads take blocks
- * of queries, each with its own scratch and single-threaded GEMM, so the
- * selection pass runs in parallel too.
+ * vectors. Euclidean search in two passes: a fast one over every pair
+ * (bf16 dot products where the CPU has AVX512-BF16, match_bf16.c; else
+ * one fp32 GEMM per block of queries x support rows, ||s||^2 - 2 q.s)
+ * whose error has a proven bound, so it rules out nearly every support
+ * row for good; then the few left are scored exactly (sym_dist2) and
+ * offered to the query's list. The answers are those of an exact search
+ * whatever the pass, block sizes or thread count. Memory beyond the
+ * inputs stays bounded (a block per thread; the bf16 copy of a support
+ * of up to 64 MiB is made once and shared), so a million support vectors
+ * cost the vectors and little more. Worker threads take blocks of
+ * queries, so the screening runs in parallel too.
  */
 #include <math.h>
 #include <pthread.h>
@@ -15,14 +20,21 @@
 
 #include "sym.h"
 
-/* A 768 x 384 block of costs is 1.2 MB, about one core's L2 here, so the
- * selection pass reads what the GEMM just wrote from cache. Many queries
+/* A 768 x 384 block of GEMM costs is 1.2 MB, about one core's L2 here,
+ * so the screen reads what the GEMM just wrote from cache. Many queries
  * per block matter more than many support rows: OpenBLAS packs the
  * support rows again for every block of queries (measured on 100k x 10k,
- * d = 128: 128 x 2048 ran 25% slower). */
+ * d = 128: 128 x 2048 ran 25% slower). 768 is a multiple of the bf16
+ * kernel's 12 queries per tile. */
 #define QBLOCK 768
 #define SBLOCK 384
-/* columns the selection pass screens at once, branch-free */
+/* bf16 pass: support rows per block, about 256 KiB of panels (the
+ * tiles of a block of queries read them again from L2) */
+#define BF16_BLOCK_BYTES (256u << 10)
+/* the largest bf16 copy of the support made once for all threads;
+ * beyond it each thread converts block by block */
+#define BF16_SHARED_MAX ((size_t)64 << 20)
+/* columns the GEMM screen looks at at once, branch-free */
 #define CHUNK 16
 
 void
@@ -39,6 +51,27 @@ sym_sqnorms(float *out, const float *x, size_t n, int D)
 			s += r[k] * r[k];
 		out[i] = s;
 	}
+}
+
+/* eight sums side by side (vectorisable), then a fixed tree: the same
+ * bits on every machine and for every caller */
+float
+sym_dist2(const float *a, const float *b, int D)
+{
+	float acc[8] = { 0 }, t;
+	int k = 0, j;
+
+	for (; k + 8 <= D; k += 8)
+		for (j = 0; j < 8; j++) {
+			t = a[k + j] - b[k + j];
+			acc[j] += t * t;
+		}
+	for (j = 0; k < D; k++, j++) {
+		t = a[k] - b[k];
+		acc[j] += t * t;
+	}
+	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
 /* Put (lab, v, row) into slot i of a list sorted by cost, or higher up
@@ -64,7 +97,7 @@ insert_at(uint32_t *l, float *c, size_t *rw, int i, uint32_t lab, float v,
  * (labels l, costs c, rows rw, best first, empty slots SYM_NOLABEL /
  * INFINITY at the end). Callers only offer v below c[K-1], so v beats
  * the worst entry or lab's own. Equal costs keep the earlier entry first:
- * earlier support rows win ties. */
+ * support rows come in order, so earlier rows win ties. */
 static void
 offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
     size_t row)
@@ -83,47 +116,32 @@ offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
 	insert_at(l, c, rw, i, lab, v, row);
 }
 
-/* Scan one row of relative costs v_j = sn_j + row_j (row holds -2 q.s)
- * for rows s0.. of the support. Chunks whose every value is at or above
- * the threshold, nearly all of them once the list fills, cost one
- * vectorisable pass and no branch per value. */
-static void
-scan_row(uint32_t *l, float *c, size_t *rw, int K, const float *row,
-    const float *sn, const uint32_t *lab, size_t s0, size_t nb)
+/* The screen's bound. A fast pass's dot product p of two vectors (as
+ * the pass sees them: centred for bf16) is within c ||q|| ||s|| of the
+ * true one; with norms, sums and the distance itself rounded in fp32
+ * too, every exact cost d satisfies
+ *   qn + sn - 2 p - c ||q|| ||s|| - m (qn + sn) - a  <=  d
+ * (qn, sn: squared norms; a: flushed denormals, bf16 only). A support
+ * row whose left side exceeds the query's K-th best cost so far cannot
+ * enter its list. c: bf16 rounds each factor to 8 bits, u = 2^-8; fp32
+ * sums of D products add gamma_D = D 2^-24 / (1 - D 2^-24); both with
+ * a little room for the rounding of the norms' square roots. m covers
+ * the fp32 sums of norms and of the exact distance (gamma_D each, twice
+ * over for safety) and a handful of single roundings. */
+struct bound {
+	float c, m, a;
+};
+
+static struct bound
+bound_of(int D, int bf16)
 {
-	float thr = c[K - 1], t[CHUNK];
-	size_t j0, j;
-	int any;
+	double g = D * 0x1p-24 / (1 - D * 0x1p-24), u = 0x1p-8;
+	struct bound b;
 
-	for (j0 = 0; j0 + CHUNK <= nb; j0 += CHUNK) {
-		any = 0;
-		for (j = 0; j < CHUNK; j++) {
-			t[j] = sn[j0 + j] + row[j0 + j];
-			any |= t[j] < thr;
-		}
-		if (!any)
-			continue;
-		for (j = 0; j < CHUNK; j++) {
-			if (t[j] < thr) {
-				size_t r = s0 + j0 + j;
-
-				offer(l, c, rw, K, lab ? lab[r] :
-				    (uint32_t)r, t[j], r);
-				thr = c[K - 1];
-			}
-		}
-	}
-	for (; j0 < nb; j0++) {
-		float v = sn[j0] + row[j0];
-
-		if (v < thr) {
-			size_t r = s0 + j0;
-
-			offer(l, c, rw, K, lab ? lab[r] : (uint32_t)r, v,
-			    r);
-			thr = c[K - 1];
-		}
-	}
+	b.c = (float)(2 * (bf16 ? 2 * u + u * u + g : g) * (1 + 0x1p-10));
+	b.m = (float)((4.0 * D + 64) * 0x1p-24);
+	b.a = bf16 ? (float)(D * 0x1p-100) : 0;
+	return b;
 }
 
 /* What the workers share. They take blocks of queries from `next` until
@@ -135,57 +153,164 @@ struct work {
 	const float *q, *s, *snorm;
 	const uint32_t *lab;
 	size_t nq, ns, qb, sb;
-	int D;
+	int D, keep;		/* keep: list length, K or fewer labels */
 	const struct sym_knn_opts *o;
+	struct bound bd;
+	/* bf16 pass: the centre, and the support packed once (or NULL) */
+	int bf16;
+	const float *mu;
+	const uint32_t *spk;
+	const float *ssnm, *ssr;
 	atomic_size_t next;
+	atomic_uint_least64_t rescored;
 };
 
-/* The K entries of one query again, with exact squared distances:
- * ||q||^2 + ||s||^2 - 2 q.s loses about eps ||q||^2 to cancellation,
- * which is all of a near-duplicate's distance (a copy of a support
- * vector would score below 1). The GEMM chose the K; this orders them
- * by the exact distance (stable: ties keep their order). */
-static void
-rescore(uint32_t *l, float *c, size_t *rw, int K, const float *q,
-    const float *s, int D)
+/* One thread's block of queries i0 .. i0 + n - 1 and what its screen
+ * needs: per query the bound's factor cq = c ||q|| and the threshold
+ * rhs (the K-th cost so far, moved to the screen's side), qn its squared
+ * norm; rw the support row of every list entry; s0 the support row the
+ * current screen call starts at. */
+struct block {
+	struct work *w;
+	size_t i0, n, s0, *rw;
+	float *cq, *rhs, *qn;
+	uint64_t rescored;
+};
+
+static float
+rhs_of(const struct block *b, size_t i)
 {
-	int r, k;
+	const struct work *w = b->w;
+	float tau = w->ocost[(b->i0 + i) * w->o->K + w->keep - 1];
 
-	for (r = 0; r < K && l[r] != SYM_NOLABEL; r++) {
-		const float *sr = s + rw[r] * (size_t)D;
-		float d = 0;
-
-		for (k = 0; k < D; k++)
-			d += (q[k] - sr[k]) * (q[k] - sr[k]);
-		c[r] = d;
-	}
-	/* insertion sort */
-	for (r = 1; r < K && l[r] != SYM_NOLABEL; r++)
-		insert_at(l, c, rw, r, l[r], c[r], rw[r]);
+	return tau - b->qn[i] * (1 - w->bd.m) + w->bd.a;
 }
 
-/* Queries i0..i1 against the whole support, one GEMM block of blk
- * (qb x sb floats) at a time; rw: scratch for qb x K support rows. */
+/* Support row s0 + j was not ruled out for query i0 + i: score it. */
 static void
-knn_l2(struct work *w, size_t i0, size_t i1, float *blk, size_t *rw)
+candidate(void *ctx, size_t i, size_t j)
 {
-	size_t s0, nb, i, D = (size_t)w->D;
-	int K = w->o->K;
+	struct block *b = ctx;
+	const struct work *w = b->w;
+	size_t qi = b->i0 + i, row = b->s0 + j, K = (size_t)w->o->K;
+	float *c = w->ocost + qi * K;
+	float d = sym_dist2(w->q + qi * w->D, w->s + row * w->D, w->D);
 
-	for (s0 = 0; s0 < w->ns; s0 += nb) {
-		nb = w->ns - s0 < w->sb ? w->ns - s0 : w->sb;
-		/* blk[(i1-i0) x nb] = -2 Q S^T */
-		sym_gemm(0, 1, (int)(i1 - i0), (int)nb, w->D, -2.0f,
-		    w->q + i0 * D, w->D, w->s + s0 * D, w->D, 0.0f, blk,
-		    (int)nb);
-		for (i = i0; i < i1; i++)
-			scan_row(w->olab + i * K, w->ocost + i * K,
-			    rw + (i - i0) * K, K, blk + (i - i0) * nb,
-			    w->snorm + s0, w->lab, s0, nb);
+	b->rescored++;
+	if (d < c[w->keep - 1]) {
+		offer(w->olab + qi * K, c, b->rw + i * K, w->keep,
+		    w->lab ? w->lab[row] : (uint32_t)row, d, row);
+		b->rhs[i] = rhs_of(b, i);
 	}
-	for (i = i0; i < i1; i++)
-		rescore(w->olab + i * K, w->ocost + i * K, rw + (i - i0) * K,
-		    K, w->q + i * D, w->s, w->D);
+}
+
+/* GEMM screen of query i against nb support rows from b->s0: row holds
+ * -2 q.s, snm and sr the rows' sn (1 - m) and ||s||. Chunks that are
+ * all ruled out, nearly all of them once the list fills, cost one
+ * vectorisable pass and no branch per value. */
+static void
+screen_row(struct block *b, size_t i, const float *row, const float *snm,
+    const float *sr, size_t nb)
+{
+	float cq = b->cq[i], rhs = b->rhs[i], t[CHUNK];
+	size_t j0, j;
+	int any;
+
+	for (j0 = 0; j0 + CHUNK <= nb; j0 += CHUNK) {
+		any = 0;
+		for (j = 0; j < CHUNK; j++) {
+			t[j] = snm[j0 + j] + row[j0 + j] - cq * sr[j0 + j];
+			any |= !(t[j] > rhs);
+		}
+		if (!any)
+			continue;
+		for (j = 0; j < CHUNK; j++)
+			if (!(t[j] > b->rhs[i]))
+				candidate(b, i, j0 + j);
+		rhs = b->rhs[i];
+	}
+	for (; j0 < nb; j0++)
+		if (!(snm[j0] + row[j0] - cq * sr[j0] > b->rhs[i]))
+			candidate(b, i, j0);
+}
+
+/* Queries of block b against the whole support by fp32 GEMM, one block
+ * of qb x sb costs (blk) at a time; snm, sr: scratch for sb rows. */
+static void
+knn_gemm(struct block *b, float *blk, float *snm, float *sr)
+{
+	const struct work *w = b->w;
+	size_t nb, i, j, D = (size_t)w->D;
+
+	for (i = 0; i < b->n; i++) {
+		sym_sqnorms(&b->qn[i], w->q + (b->i0 + i) * D, 1, w->D);
+		b->cq[i] = w->bd.c * sqrtf(b->qn[i]);
+		b->rhs[i] = rhs_of(b, i);
+	}
+	for (b->s0 = 0; b->s0 < w->ns; b->s0 += nb) {
+		nb = w->ns - b->s0 < w->sb ? w->ns - b->s0 : w->sb;
+		for (j = 0; j < nb; j++) {
+			snm[j] = w->snorm[b->s0 + j] * (1 - w->bd.m);
+			sr[j] = sqrtf(w->snorm[b->s0 + j]);
+		}
+		/* blk[n x nb] = -2 Q S^T */
+		sym_gemm(0, 1, (int)b->n, (int)nb, w->D, -2.0f,
+		    w->q + b->i0 * D, w->D, w->s + b->s0 * D, w->D, 0.0f,
+		    blk, (int)nb);
+		for (i = 0; i < b->n; i++)
+			screen_row(b, i, blk + i * nb, snm, sr, nb);
+	}
+}
+
+/* snm (1 - m) and ||s|| of n packed rows from their squared norms */
+static void
+screen_norms(float *snm, float *sr, size_t n, float m)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		sr[j] = sqrtf(snm[j]);
+		snm[j] *= 1 - m;
+	}
+}
+
+/* Queries of block b against the whole support by the bf16 pass: qpk
+ * the block's packed queries; spk, snm, sr scratch for one block of
+ * support panels when the support was not packed once for all. */
+static void
+knn_bf16(struct block *b, uint32_t *qpk, uint32_t *spk, float *snm,
+    float *sr)
+{
+	const struct work *w = b->w;
+	size_t nb, i, D2 = ((size_t)w->D + 1) / 2;
+	struct sym_bf16_screen sc;
+
+	sym_bf16_pack_rows(qpk, b->qn, w->q + b->i0 * (size_t)w->D, w->mu,
+	    b->n, w->D);
+	for (i = 0; i < b->n; i++) {
+		b->cq[i] = w->bd.c * sqrtf(b->qn[i]);
+		b->rhs[i] = rhs_of(b, i);
+	}
+	sc = (struct sym_bf16_screen){ qpk, NULL, NULL, NULL, b->cq, b->rhs,
+	    b->n, 0, (int)D2, candidate, b };
+	for (b->s0 = 0; b->s0 < w->ns; b->s0 += nb) {
+		nb = w->ns - b->s0 < w->sb ? w->ns - b->s0 : w->sb;
+		if (w->spk) {
+			/* sb is a multiple of the 32 rows of a panel */
+			sc.s = w->spk + b->s0 * D2;
+			sc.snm = w->ssnm + b->s0;
+			sc.sr = w->ssr + b->s0;
+		} else {
+			sym_bf16_pack_panels(spk, snm, w->s + b->s0 *
+			    (size_t)w->D, w->mu, nb, w->D);
+			screen_norms(snm, sr, (nb + 31) / 32 * 32, w->bd.m);
+			sc.s = spk;
+			sc.snm = snm;
+			sc.sr = sr;
+		}
+		sc.ns = nb;
+		sym_bf16_screen(&sc);
+	}
 }
 
 /* A head (bce, concat) is no distance, so every pair is scored; the
@@ -221,33 +346,105 @@ static void *
 worker(void *arg)
 {
 	struct work *w = arg;
-	float *blk = NULL;
-	size_t i0, i1, *rw;
+	struct block b = { w, 0, 0, 0, NULL, NULL, NULL, NULL, 0 };
+	size_t i0, D2 = ((size_t)w->D + 1) / 2, sbp = (w->sb + 31) / 32 * 32;
+	float *blk = NULL, *snm = NULL, *sr = NULL;
+	uint32_t *qpk = NULL, *spk = NULL;
 
-	/* the support row of every list entry: rescore() reads them */
-	rw = sym_emalloc(w->qb * (size_t)w->o->K * sizeof *rw);
-	if (w->o->metric != SYM_METRIC_HEAD)
-		blk = sym_emalloc(w->qb * w->sb * sizeof *blk);
-	while ((i0 = atomic_fetch_add(&w->next, w->qb)) < w->nq) {
-		i1 = i0 + w->qb < w->nq ? i0 + w->qb : w->nq;
-		if (w->o->metric == SYM_METRIC_HEAD)
-			knn_head(w, i0, i1, rw);
+	b.rw = sym_emalloc(w->qb * (size_t)w->o->K * sizeof *b.rw);
+	if (w->o->metric != SYM_METRIC_HEAD) {
+		b.cq = sym_emalloc(3 * w->qb * sizeof *b.cq);
+		b.rhs = b.cq + w->qb;
+		b.qn = b.rhs + w->qb;
+		if (!w->bf16)
+			blk = sym_emalloc(w->qb * w->sb * sizeof *blk);
 		else
-			knn_l2(w, i0, i1, blk, rw);
+			qpk = sym_emalloc(w->qb * D2 * sizeof *qpk);
+		if (w->bf16 && !w->spk)
+			spk = sym_emalloc(sbp * D2 * sizeof *spk);
+		if (!w->spk) {
+			snm = sym_emalloc(2 * sbp * sizeof *snm);
+			sr = snm + sbp;
+		}
 	}
-	free(rw);
+	while ((i0 = atomic_fetch_add(&w->next, w->qb)) < w->nq) {
+		b.i0 = i0;
+		b.n = i0 + w->qb < w->nq ? w->qb : w->nq - i0;
+		if (w->o->metric == SYM_METRIC_HEAD)
+			knn_head(w, i0, i0 + b.n, b.rw);
+		else if (w->bf16)
+			knn_bf16(&b, qpk, spk, snm, sr);
+		else
+			knn_gemm(&b, blk, snm, sr);
+	}
+	atomic_fetch_add(&w->rescored, b.rescored);
+	free(b.rw);
+	free(b.cq);
 	free(blk);
+	free(qpk);
+	free(spk);
+	free(snm);
 	return NULL;
+}
+
+/* How many distinct labels the support has, up to K: a list longer than
+ * that never fills, and the screen would rule nothing out. */
+static int
+distinct_labels(const uint32_t *lab, size_t ns, int K)
+{
+	uint32_t max = 0, *seen;
+	size_t j;
+	int n = 0;
+
+	if (!lab)
+		return ns < (size_t)K ? (int)ns : K;
+	for (j = 0; j < ns; j++)
+		if (lab[j] > max)
+			max = lab[j];
+	/* labels far sparser than rows: not worth a bitmap (lists of
+	 * more than the support's labels are only slower) */
+	if (max / 64 > ns + 4096)
+		return K;
+	seen = sym_ecalloc((size_t)max / 32 + 1, sizeof *seen);
+	for (j = 0; j < ns && n < K; j++)
+		if (!(seen[lab[j] / 32] >> (lab[j] % 32) & 1)) {
+			seen[lab[j] / 32] |= 1u << (lab[j] % 32);
+			n++;
+		}
+	free(seen);
+	return n;
+}
+
+/* The centre of the bf16 pass: the mean of up to 4096 support rows
+ * spread over the support. Any centre gives exact answers; one near
+ * the data gives small norms, a tight bound and few rows to rescore. */
+static float *
+centre_of(const float *s, size_t ns, int D)
+{
+	size_t step = ns > 4096 ? ns / 4096 : 1, j, n = 0;
+	double *acc = sym_ecalloc((size_t)D, sizeof *acc);
+	float *mu = sym_emalloc((size_t)D * sizeof *mu);
+	int k;
+
+	for (j = 0; j < ns; j += step, n++)
+		for (k = 0; k < D; k++)
+			acc[k] += s[j * D + k];
+	for (k = 0; k < D; k++)
+		mu[k] = (float)(acc[k] / (double)n);
+	free(acc);
+	return mu;
 }
 
 void
 sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
     const float *s, const float *snorm, const uint32_t *lab, size_t ns,
-    int D, const struct sym_knn_opts *o)
+    int D, struct sym_knn_opts *o)
 {
 	struct work w;
 	pthread_t tid[64];
-	size_t i;
+	size_t i, D2 = ((size_t)D + 1) / 2;
+	uint32_t *spk = NULL;
+	float *mu = NULL, *ssnm = NULL;
 	int t, nt = o->nthreads > 0 ? o->nthreads : 1, started = 0;
 
 	for (i = 0; i < nq * (size_t)o->K; i++) {
@@ -256,17 +453,52 @@ sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
 	}
 	if (nq == 0 || ns == 0)
 		return;
-	w = (struct work){ olab, ocost, q, s, snorm, lab, nq, ns,
-	    o->qblock ? o->qblock : QBLOCK, o->sblock ? o->sblock : SBLOCK,
-	    D, o, 0 };
+	memset(&w, 0, sizeof w);
+	w.olab = olab;
+	w.ocost = ocost;
+	w.q = q;
+	w.s = s;
+	w.snorm = snorm;
+	w.lab = lab;
+	w.nq = nq;
+	w.ns = ns;
+	w.D = D;
+	w.o = o;
+	w.qb = o->qblock ? o->qblock : QBLOCK;
+	w.sb = o->sblock ? o->sblock : SBLOCK;
+	w.keep = o->K;
+	if (o->metric != SYM_METRIC_HEAD) {
+		w.keep = distinct_labels(lab, ns, o->K);
+		w.bf16 = !o->fp32 && sym_bf16_runs();
+		w.bd = bound_of(w.bf16 ? (int)(2 * D2) : D, w.bf16);
+	}
+	if (w.bf16) {
+		if (!o->sblock)
+			w.sb = BF16_BLOCK_BYTES / (D2 * sizeof *spk);
+		/* whole panels; at least one */
+		w.sb = w.sb < 32 ? 32 : w.sb / 32 * 32;
+		w.mu = mu = centre_of(s, ns, D);
+		if ((ns + 31) / 32 * 32 * D2 * sizeof *spk <= BF16_SHARED_MAX) {
+			size_t np = (ns + 31) / 32 * 32;
+
+			spk = sym_emalloc(np * D2 * sizeof *spk);
+			ssnm = sym_emalloc(2 * np * sizeof *ssnm);
+			sym_bf16_pack_panels(spk, ssnm, s, mu, ns, D);
+			screen_norms(ssnm, ssnm + np, np, w.bd.m);
+			w.spk = spk;
+			w.ssnm = ssnm;
+			w.ssr = ssnm + np;
+		}
+	}
 	/* heads score pair by pair: small blocks balance better */
 	if (o->metric == SYM_METRIC_HEAD && !o->qblock)
 		w.qb = 16;
 	if (w.qb > nq)
 		w.qb = nq;
-	if (w.sb > ns)
+	if (w.sb > ns && !w.bf16)
 		w.sb = ns;
 	atomic_init(&w.next, 0);
+	atomic_init(&w.rescored, 0);
 	if (nt > 64)
 		nt = 64;
 	/* no thread without a block of queries to take */
@@ -281,6 +513,11 @@ sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
 	worker(&w);
 	for (t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
+	o->used_bf16 = w.bf16;
+	o->rescored += atomic_load(&w.rescored);
+	free(spk);
+	free(ssnm);
+	free(mu);
 }
 
 void

@@ -24,6 +24,12 @@ struct sym_knn_opts {
 	size_t sblock;	/* support rows per GEMM block (0: default) */
 	int nthreads;	/* worker threads, each calling sym_gemm; >1 wants
 			 * sym_blas_threads(1) so they do not oversubscribe */
+	int fp32;	/* 1: screen with fp32 GEMM even where the bf16
+			 * pass runs (same answers; tests, benchmarks) */
+	/* out, L2 only: which pass ran (1 bf16, 0 fp32) and how many
+	 * pairs it could not rule out, scored exactly (added to) */
+	int used_bf16;
+	uint64_t rescored;
 };
 
 /* Squared norms of n rows of D floats: out[i] = ||x_i||^2. */
@@ -34,14 +40,45 @@ void sym_sqnorms(float *out, const float *x, size_t n, int D);
  * each label's cost: its best (lowest-cost) support vector. Best first in
  * olab[i*K + r], ocost[i*K + r]; ties go to the lower support row. Slots
  * past the number of distinct labels get SYM_NOLABEL and INFINITY.
- * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2
- * candidates come from ||s||^2 - 2 q.s by GEMM in blocks of qblock x
- * sblock, so memory beyond the inputs stays bounded; the K kept are then
- * scored with the exact squared distance (a copy of a support vector
- * costs 0) and ordered by it. */
+ * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2 costs
+ * are sym_dist2(), and the answers are exactly those of comparing every
+ * pair with it: a fast pass (bf16 on CPUs with AVX512-BF16, match_bf16.c,
+ * else fp32 GEMM of ||s||^2 - 2 q.s) with a proven error bound rules out
+ * nearly every support row, and the rest are scored exactly. Blocks of
+ * qblock x sblock keep memory beyond the inputs bounded. */
 void sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
     const float *s, const float *snorm, const uint32_t *lab, size_t ns,
-    int D, const struct sym_knn_opts *o);
+    int D, struct sym_knn_opts *o);
+
+/* The exact squared distance between a and b (D floats), summed in a
+ * fixed order: the cost sym_knn ranks by and reports. */
+float sym_dist2(const float *a, const float *b, int D);
+
+/* The bf16 pass (match_bf16.c). Vectors are packed centred on mu as D2 =
+ * ceil(D / 2) 32-bit words of two bf16 each, with their squared norms
+ * sn (of x - mu, fp32): queries row after row (n x D2 words), support
+ * rows in panels of 32 (ceil(n / 32) x 32 x D2 words, sn padded with
+ * zeros to a multiple of 32). */
+void sym_bf16_pack_rows(uint32_t *w, float *sn, const float *x,
+    const float *mu, size_t n, int D);
+void sym_bf16_pack_panels(uint32_t *w, float *sn, const float *x,
+    const float *mu, size_t n, int D);
+struct sym_bf16_screen {
+	const uint32_t *q, *s;	/* packed queries (nq), support panels (ns) */
+	const float *snm, *sr;	/* per support row, padded to panels */
+	const float *cq;	/* per query */
+	float *rhs;		/* per query; cand may lower it */
+	size_t nq, ns;
+	int D2;
+	/* query i, support row j (from 0 in this call): not ruled out */
+	void (*cand)(void *ctx, size_t i, size_t j);
+	void *ctx;
+};
+/* Calls cand for every (i, j), row by row for each query, unless
+ * snm_j - 2 bf16(q_i).bf16(s_j) - cq_i sr_j > rhs_i. Only where
+ * sym_bf16_runs(): the CPU has AVX512-BF16. */
+void sym_bf16_screen(const struct sym_bf16_screen *sc);
+int sym_bf16_runs(void);
 
 /* Class means: out (ncls x D) and cnt (ncls) from n labelled rows; rows
  * labelled SYM_NOLABEL or >= ncls are skipped, empty classes are zero. */

@@ -61,7 +61,7 @@ test_small(void)
 	static const float q[] = { 0.1f, 0.9f, 4, 5.5f, 9, 1 };
 	float sn[5], oc[9];
 	uint32_t ol[9];
-	struct sym_knn_opts o = { 1, SYM_METRIC_L2, 0, NULL, 0, 0, 1 };
+	struct sym_knn_opts o = { 1, SYM_METRIC_L2, 0, NULL, 0, 0, 1, 0, 0, 0 };
 
 	sym_sqnorms(sn, s, 5, 2);
 	CHECK(sn[2] == 50 && sn[4] == 52);
@@ -103,7 +103,7 @@ test_blocked(void)
 	float *s = malloc(NS * D * sizeof *s), q[NQ * D], sn[NS];
 	float c1[NQ * K], c2[NQ * K], c3[NQ * K], bc[K];
 	uint32_t lab[NS], l1[NQ * K], l2[NQ * K], l3[NQ * K], bl[K];
-	struct sym_knn_opts o = { K, SYM_METRIC_L2, 0, NULL, NQ, NS, 1 };
+	struct sym_knn_opts o = { K, SYM_METRIC_L2, 0, NULL, NQ, NS, 1, 0, 0, 0 };
 	struct sym_rng rng;
 	size_t i;
 	int same = 1, ok = 1, r;
@@ -146,6 +146,157 @@ test_blocked(void)
 	free(s);
 }
 
+/* The K best distinct labels by sym_dist2 over every row, ties to the
+ * lower row: what sym_knn must return to the bit, whatever its pass. */
+static void
+brute_exact(uint32_t *ol, float *oc, const float *q, const float *s,
+    const uint32_t *lab, size_t ns, int D, int K)
+{
+	size_t j;
+	int i, r;
+
+	for (i = 0; i < K; i++) {
+		ol[i] = SYM_NOLABEL;
+		oc[i] = INFINITY;
+	}
+	for (j = 0; j < ns; j++) {
+		uint32_t l = lab ? lab[j] : (uint32_t)j;
+		float d = sym_dist2(q, s + j * D, D);
+
+		for (i = 0; i < K && ol[i] != SYM_NOLABEL && ol[i] != l; i++)
+			;
+		if (i < K && ol[i] == l) {
+			if (!(d < oc[i]))
+				continue;
+		} else if (!(d < oc[K - 1])) {
+			continue;
+		} else {
+			i = K - 1;
+		}
+		for (r = i; r > 0 && oc[r - 1] > d; r--) {
+			ol[r] = ol[r - 1];
+			oc[r] = oc[r - 1];
+		}
+		ol[r] = l;
+		oc[r] = d;
+	}
+}
+
+/* Every (pass, blocking, threads) against brute force on one data set:
+ * the number of runs with a wrong answer or the wrong pass; frac: the
+ * share of pairs the default run scored exactly. */
+static int
+exact_case(const float *q, size_t nq, const float *s, const uint32_t *lab,
+    size_t ns, int D, int K, double *frac)
+{
+	float *sn = malloc(ns * sizeof *sn), *c = malloc(nq * K * sizeof *c);
+	float *bc = malloc(nq * K * sizeof *bc);
+	uint32_t *l = malloc(nq * K * sizeof *l);
+	uint32_t *bl = malloc(nq * K * sizeof *bl);
+	static const struct { size_t qb, sb; int nt, fp32; } run[] = {
+		{ 0, 0, 1, 0 }, { 0, 0, 2, 0 }, { 5, 40, 3, 0 },
+		{ 13, 1, 2, 0 }, { 0, 0, 1, 1 }, { 7, 13, 2, 1 },
+	};
+	size_t i, n;
+	int bad = 0;
+
+	sym_sqnorms(sn, s, ns, D);
+	for (i = 0; i < nq; i++)
+		brute_exact(bl + i * K, bc + i * K, q + i * D, s, lab, ns, D,
+		    K);
+	for (n = 0; n < sizeof run / sizeof run[0]; n++) {
+		struct sym_knn_opts o = { K, SYM_METRIC_L2, 0, NULL, run[n].qb,
+		    run[n].sb, run[n].nt, run[n].fp32, 0, 0 };
+
+		sym_knn(l, c, q, nq, s, sn, lab, ns, D, &o);
+		if (o.used_bf16 != (!run[n].fp32 && sym_bf16_runs()))
+			bad++;
+		if (n == 0)
+			*frac = (double)o.rescored / ((double)nq * ns);
+		for (i = 0; i < nq * K; i++)
+			if (l[i] != bl[i] || memcmp(&c[i], &bc[i], sizeof *c)) {
+				bad++;
+				break;
+			}
+	}
+	free(sn);
+	free(c);
+	free(bc);
+	free(l);
+	free(bl);
+	return bad;
+}
+
+static float
+gauss(struct sym_rng *r)
+{
+	return (float)sym_rng_normal(r);
+}
+
+/* Float data where a fast pass's rounding matters: the answers are the
+ * exact search's on Gaussian vectors, on ReLU-like ones sharing a large
+ * common part (odd D), on a large offset (1000 + noise), with queries
+ * that copy or nearly copy support rows, and with more list slots than
+ * labels. */
+static void
+test_exact(void)
+{
+	enum { NS = 2500, NQ = 61, DMAX = 64 };
+	float *s = malloc(NS * DMAX * sizeof *s), *q = malloc(NQ * DMAX *
+	    sizeof *q);
+	uint32_t *lab = malloc(NS * sizeof *lab);
+	struct sym_rng rng;
+	double frac;
+	size_t i;
+	int k;
+
+	printf("# bf16 pass: %s\n", sym_bf16_runs() ? "runs" : "not on "
+	    "this CPU (fp32 only)");
+	sym_rng_seed(&rng, 7);
+	for (i = 0; i < NS; i++)
+		lab[i] = (uint32_t)(i % 97);
+	/* Gaussian, D = 64 */
+	for (i = 0; i < NS * 64; i++)
+		s[i] = gauss(&rng);
+	for (i = 0; i < NQ * 64; i++)
+		q[i] = gauss(&rng);
+	CHECK(exact_case(q, NQ, s, lab, NS, 64, 5, &frac) == 0);
+	CHECK(exact_case(q, NQ, s, NULL, NS, 64, 1, &frac) == 0);
+	/* the screen rules out nearly every pair (measured: 0.4 % of
+	 * them scored exactly with bf16, most while the list fills) */
+	CHECK(frac < 0.03);
+	/* ReLU-like, D = 37; queries: copies, near copies, new */
+	for (i = 0; i < NS * 37; i++) {
+		float v = 3 + gauss(&rng);
+
+		s[i] = v > 0 ? v : 0;
+	}
+	for (i = 0; i < NQ; i++)
+		for (k = 0; k < 37; k++) {
+			float v = 3 + gauss(&rng);
+
+			q[i * 37 + k] = i % 3 == 0 ? s[(i * 41) * 37 + k] :
+			    i % 3 == 1 ? s[(i * 41) * 37 + k] * (1 +
+			    1e-6f * gauss(&rng)) : v > 0 ? v : 0;
+		}
+	CHECK(exact_case(q, NQ, s, NULL, NS, 37, 3, &frac) == 0);
+	CHECK(exact_case(q, NQ, s, lab, NS, 37, 4, &frac) == 0);
+	/* 1000 + noise: centring keeps the bound useful */
+	for (i = 0; i < NS * 16; i++)
+		s[i] = 1000 + 0.01f * gauss(&rng);
+	for (i = 0; i < NQ * 16; i++)
+		q[i] = 1000 + 0.01f * gauss(&rng);
+	CHECK(exact_case(q, NQ, s, lab, NS, 16, 2, &frac) == 0);
+	CHECK(frac < 0.05);	/* 0.7 % measured */
+	/* 7 labels, 9 slots: the last two stay empty */
+	for (i = 0; i < NS; i++)
+		lab[i] = (uint32_t)(i % 7) * 3;
+	CHECK(exact_case(q, NQ, s, lab, NS, 16, 9, &frac) == 0);
+	free(s);
+	free(q);
+	free(lab);
+}
+
 /* bce head: the search ranks by sym_pair_similarity */
 static void
 test_head(void)
@@ -154,7 +305,7 @@ test_head(void)
 	static const float hp[] = { -1, -2, 0.5f };
 	static const float q[] = { 2.9f, 3.2f };
 	struct sym_knn_opts o = { 3, SYM_METRIC_HEAD, SYM_LOSS_BCE, hp, 0, 0,
-	    1 };
+	    1, 0, 0, 0 };
 	uint32_t ol[3];
 	float oc[3];
 
@@ -324,6 +475,7 @@ main(void)
 {
 	test_small();
 	test_blocked();
+	test_exact();
 	test_head();
 	test_means();
 	test_episodes();
