@@ -19,7 +19,8 @@ seed=${DEMO_SEED:-1}
 # the sym-train options, shared with examples/fashion: a 3-layer conv
 # tower that keeps a 7x7 map (6272 numbers), prototypical loss on 12-way
 # episodes of the 3 classes and their 90/180/270 rotations, random affine
-# distortions, and short (3 classes overfit fast)
+# distortions, and short (3 classes overfit fast); the model asks
+# sym-embed to embed each image mirrored too, averaged over shifts
 train=$(grep -v '^#' "$(dirname "$0")/fashion/recipe")
 mkdir -p "$out"
 start=$(date +%s)
