@@ -297,7 +297,6 @@ struct support {
 	size_t n;		/* rows searched */
 	float *x;		/* n x D */
 	uint32_t *lab;		/* n, into names */
-	float *norm;		/* n */
 	uint32_t nnames;
 	char **names;		/* class names, merged over files */
 	uint32_t *ix;		/* names sorted (find_name) */
@@ -465,8 +464,6 @@ read_support(struct support *s, const struct opts *o)
 		s->n = n;
 	}
 	free(cnt);
-	s->norm = sym_emalloc(s->n * sizeof *s->norm);
-	sym_sqnorms(s->norm, s->x, s->n, s->D);
 	s->ix = name_index(s->names, s->nnames);
 }
 
@@ -493,7 +490,6 @@ support_free(struct support *s)
 	free(s->names);
 	free(s->x);
 	free(s->lab);
-	free(s->norm);
 	free(s->ix);
 	sym_header_free(&s->ref);
 }
@@ -648,7 +644,7 @@ classify(const struct opts *o, struct summary *sum)
 			break;
 		t0 = now();
 		c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-		sym_knn(olab, cost, q, nb, s.x, s.norm, lab, s.n, D, &ko);
+		sym_knn(olab, cost, q, nb, s.x, lab, s.n, D, &ko);
 		tsearch += now() - t0;
 		/* CPU time too: on a shared machine it is the steadier
 		 * measure */

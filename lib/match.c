@@ -3,15 +3,19 @@
  * vectors. Euclidean search in two passes: a fast one over every pair
  * (bf16 dot products where the CPU has AVX512-BF16, match_bf16.c; else
  * one fp32 GEMM per block of queries x support rows, ||s||^2 - 2 q.s)
- * whose error has a proven bound, so it rules out nearly every support
- * row for good; then the few left are scored exactly (sym_dist2) and
- * offered to the query's list. The answers are those of an exact search
- * whatever the pass, block sizes or thread count. Memory beyond the
- * inputs stays bounded (a block per thread; the bf16 copy of a support
- * of up to 64 MiB is made once and shared), so a million support vectors
- * cost the vectors and little more. Worker threads take blocks of
- * queries, so the screening runs in parallel too.
+ * whose error has a proven bound, so it rules out for good the support
+ * rows that cannot make a query's list (on embeddings, all but a few
+ * hundredths of a percent); then the rest are scored exactly
+ * (sym_dist2) and offered to the list. Both passes work on vectors
+ * centred on one point near the data, which keeps the bound tight when
+ * the vectors share a large common part. The answers are those of an
+ * exact search whatever the pass, block sizes or thread count. Memory
+ * beyond the inputs stays bounded (a block per thread; the bf16 copy of
+ * a support of up to 64 MiB is made once and shared), so a million
+ * support vectors cost the vectors and little more. Worker threads take
+ * blocks of queries, so the screening runs in parallel too.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -117,17 +121,20 @@ offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
 }
 
 /* The screen's bound. A fast pass's dot product p of two vectors (as
- * the pass sees them: centred for bf16) is within c ||q|| ||s|| of the
- * true one; with norms, sums and the distance itself rounded in fp32
- * too, every exact cost d satisfies
+ * the pass sees them, centred) is within c ||q|| ||s|| of the true one;
+ * with norms, sums and the distance itself rounded in fp32 too, every
+ * exact cost d satisfies
  *   qn + sn - 2 p - c ||q|| ||s|| - m (qn + sn) - a  <=  d
- * (qn, sn: squared norms; a: flushed denormals, bf16 only). A support
- * row whose left side exceeds the query's K-th best cost so far cannot
- * enter its list. c: bf16 rounds each factor to 8 bits, u = 2^-8; fp32
- * sums of D products add gamma_D = D 2^-24 / (1 - D 2^-24); both with
- * a little room for the rounding of the norms' square roots. m covers
- * the fp32 sums of norms and of the exact distance (gamma_D each, twice
- * over for safety) and a handful of single roundings. */
+ * (qn, sn: squared norms). A support row whose left side exceeds the
+ * query's K-th best cost so far cannot enter its list. c: bf16 rounds
+ * each factor to 8 bits, u = 2^-8; fp32 sums of D products add gamma_D
+ * = D 2^-24 / (1 - D 2^-24); both with a little room for the rounding
+ * of the norms' square roots. m covers the fp32 sums of norms and of the
+ * exact distance (gamma_D each, twice over for safety), the centring
+ * and a handful of single roundings. a and m together cover what
+ * underflow loses: denormal products and sums (gradual in fp32, flushed
+ * to zero by VDPBF16PS, whose error on a flushed input is covered by
+ * m sn, the rest by a). */
 struct bound {
 	float c, m, a;
 };
@@ -140,7 +147,7 @@ bound_of(int D, int bf16)
 
 	b.c = (float)(2 * (bf16 ? 2 * u + u * u + g : g) * (1 + 0x1p-10));
 	b.m = (float)((4.0 * D + 64) * 0x1p-24);
-	b.a = bf16 ? (float)(D * 0x1p-100) : 0;
+	b.a = (float)(D * 0x1p-100);
 	return b;
 }
 
@@ -150,13 +157,13 @@ bound_of(int D, int bf16)
 struct work {
 	uint32_t *olab;
 	float *ocost;
-	const float *q, *s, *snorm;
+	const float *q, *s;
 	const uint32_t *lab;
 	size_t nq, ns, qb, sb;
 	int D, keep;		/* keep: list length, K or fewer labels */
 	const struct sym_knn_opts *o;
 	struct bound bd;
-	/* bf16 pass: the centre, and the support packed once (or NULL) */
+	/* the centre; bf16 pass: the support packed once (or NULL) */
 	int bf16;
 	const float *mu;
 	const uint32_t *spk;
@@ -182,8 +189,10 @@ rhs_of(const struct block *b, size_t i)
 {
 	const struct work *w = b->w;
 	float tau = w->ocost[(b->i0 + i) * w->o->K + w->keep - 1];
+	float r = tau - b->qn[i] * (1 - w->bd.m) + w->bd.a;
 
-	return tau - b->qn[i] * (1 - w->bd.m) + w->bd.a;
+	/* a query whose norm overflows is not screened at all */
+	return r == r && b->qn[i] <= FLT_MAX ? r : INFINITY;
 }
 
 /* Support row s0 + j was not ruled out for query i0 + i: score it. */
@@ -207,7 +216,8 @@ candidate(void *ctx, size_t i, size_t j)
 /* GEMM screen of query i against nb support rows from b->s0: row holds
  * -2 q.s, snm and sr the rows' sn (1 - m) and ||s||. Chunks that are
  * all ruled out, nearly all of them once the list fills, cost one
- * vectorisable pass and no branch per value. */
+ * vectorisable pass and no branch per value. A NaN t passes (the exact
+ * score decides), and so does +inf, which may be rounding's overflow. */
 static void
 screen_row(struct block *b, size_t i, const float *row, const float *snm,
     const float *sr, size_t nb)
@@ -220,49 +230,24 @@ screen_row(struct block *b, size_t i, const float *row, const float *snm,
 		any = 0;
 		for (j = 0; j < CHUNK; j++) {
 			t[j] = snm[j0 + j] + row[j0 + j] - cq * sr[j0 + j];
-			any |= !(t[j] > rhs);
+			any |= !(t[j] > rhs) | (t[j] == INFINITY);
 		}
 		if (!any)
 			continue;
 		for (j = 0; j < CHUNK; j++)
-			if (!(t[j] > b->rhs[i]))
+			if (!(t[j] > b->rhs[i]) || t[j] == INFINITY)
 				candidate(b, i, j0 + j);
 		rhs = b->rhs[i];
 	}
-	for (; j0 < nb; j0++)
-		if (!(snm[j0] + row[j0] - cq * sr[j0] > b->rhs[i]))
+	for (; j0 < nb; j0++) {
+		float v = snm[j0] + row[j0] - cq * sr[j0];
+
+		if (!(v > b->rhs[i]) || v == INFINITY)
 			candidate(b, i, j0);
-}
-
-/* Queries of block b against the whole support by fp32 GEMM, one block
- * of qb x sb costs (blk) at a time; snm, sr: scratch for sb rows. */
-static void
-knn_gemm(struct block *b, float *blk, float *snm, float *sr)
-{
-	const struct work *w = b->w;
-	size_t nb, i, j, D = (size_t)w->D;
-
-	for (i = 0; i < b->n; i++) {
-		sym_sqnorms(&b->qn[i], w->q + (b->i0 + i) * D, 1, w->D);
-		b->cq[i] = w->bd.c * sqrtf(b->qn[i]);
-		b->rhs[i] = rhs_of(b, i);
-	}
-	for (b->s0 = 0; b->s0 < w->ns; b->s0 += nb) {
-		nb = w->ns - b->s0 < w->sb ? w->ns - b->s0 : w->sb;
-		for (j = 0; j < nb; j++) {
-			snm[j] = w->snorm[b->s0 + j] * (1 - w->bd.m);
-			sr[j] = sqrtf(w->snorm[b->s0 + j]);
-		}
-		/* blk[n x nb] = -2 Q S^T */
-		sym_gemm(0, 1, (int)b->n, (int)nb, w->D, -2.0f,
-		    w->q + b->i0 * D, w->D, w->s + b->s0 * D, w->D, 0.0f,
-		    blk, (int)nb);
-		for (i = 0; i < b->n; i++)
-			screen_row(b, i, blk + i * nb, snm, sr, nb);
 	}
 }
 
-/* snm (1 - m) and ||s|| of n packed rows from their squared norms */
+/* snm (1 - m) and ||s|| of n rows from their squared norms */
 static void
 screen_norms(float *snm, float *sr, size_t n, float m)
 {
@@ -271,6 +256,59 @@ screen_norms(float *snm, float *sr, size_t n, float m)
 	for (j = 0; j < n; j++) {
 		sr[j] = sqrtf(snm[j]);
 		snm[j] *= 1 - m;
+	}
+}
+
+/* n rows of x - mu into out (n x D), their squared norms into sn (in
+ * eight sums side by side: a sequential sum would cost a quarter of the
+ * GEMM it prepares) */
+static void
+centre_rows(float *out, float *sn, const float *x, const float *mu,
+    size_t n, int D)
+{
+	size_t i;
+	int k, j;
+
+	for (i = 0; i < n; i++) {
+		float *o = out + i * D, acc[8] = { 0 };
+
+		for (k = 0; k < D; k++)
+			o[k] = x[i * D + k] - mu[k];
+		for (k = 0; k + 8 <= D; k += 8)
+			for (j = 0; j < 8; j++)
+				acc[j] += o[k + j] * o[k + j];
+		for (j = 0; k < D; k++, j++)
+			acc[j] += o[k] * o[k];
+		sn[i] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+		    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+	}
+}
+
+/* Queries of block b against the whole support by fp32 GEMM of the
+ * centred vectors, one block of qb x sb costs (blk) at a time; qc, sc:
+ * scratch for the block's centred queries and sb centred support rows,
+ * snm, sr for sb rows. */
+static void
+knn_gemm(struct block *b, float *blk, float *qc, float *sc, float *snm,
+    float *sr)
+{
+	const struct work *w = b->w;
+	size_t nb, i, D = (size_t)w->D;
+
+	centre_rows(qc, b->qn, w->q + b->i0 * D, w->mu, b->n, w->D);
+	for (i = 0; i < b->n; i++) {
+		b->cq[i] = w->bd.c * sqrtf(b->qn[i]);
+		b->rhs[i] = rhs_of(b, i);
+	}
+	for (b->s0 = 0; b->s0 < w->ns; b->s0 += nb) {
+		nb = w->ns - b->s0 < w->sb ? w->ns - b->s0 : w->sb;
+		centre_rows(sc, snm, w->s + b->s0 * D, w->mu, nb, w->D);
+		screen_norms(snm, sr, nb, w->bd.m);
+		/* blk[n x nb] = -2 Qc Sc^T */
+		sym_gemm(0, 1, (int)b->n, (int)nb, w->D, -2.0f, qc, w->D, sc,
+		    w->D, 0.0f, blk, (int)nb);
+		for (i = 0; i < b->n; i++)
+			screen_row(b, i, blk + i * nb, snm, sr, nb);
 	}
 }
 
@@ -348,7 +386,7 @@ worker(void *arg)
 	struct work *w = arg;
 	struct block b = { w, 0, 0, 0, NULL, NULL, NULL, NULL, 0 };
 	size_t i0, D2 = ((size_t)w->D + 1) / 2, sbp = (w->sb + 31) / 32 * 32;
-	float *blk = NULL, *snm = NULL, *sr = NULL;
+	float *blk = NULL, *snm = NULL, *sr = NULL, *qc = NULL, *sc = NULL;
 	uint32_t *qpk = NULL, *spk = NULL;
 
 	b.rw = sym_emalloc(w->qb * (size_t)w->o->K * sizeof *b.rw);
@@ -356,10 +394,13 @@ worker(void *arg)
 		b.cq = sym_emalloc(3 * w->qb * sizeof *b.cq);
 		b.rhs = b.cq + w->qb;
 		b.qn = b.rhs + w->qb;
-		if (!w->bf16)
+		if (!w->bf16) {
 			blk = sym_emalloc(w->qb * w->sb * sizeof *blk);
-		else
+			qc = sym_emalloc(w->qb * (size_t)w->D * sizeof *qc);
+			sc = sym_emalloc(w->sb * (size_t)w->D * sizeof *sc);
+		} else {
 			qpk = sym_emalloc(w->qb * D2 * sizeof *qpk);
+		}
 		if (w->bf16 && !w->spk)
 			spk = sym_emalloc(sbp * D2 * sizeof *spk);
 		if (!w->spk) {
@@ -375,12 +416,14 @@ worker(void *arg)
 		else if (w->bf16)
 			knn_bf16(&b, qpk, spk, snm, sr);
 		else
-			knn_gemm(&b, blk, snm, sr);
+			knn_gemm(&b, blk, qc, sc, snm, sr);
 	}
 	atomic_fetch_add(&w->rescored, b.rescored);
 	free(b.rw);
 	free(b.cq);
 	free(blk);
+	free(qc);
+	free(sc);
 	free(qpk);
 	free(spk);
 	free(snm);
@@ -415,7 +458,7 @@ distinct_labels(const uint32_t *lab, size_t ns, int K)
 	return n;
 }
 
-/* The centre of the bf16 pass: the mean of up to 4096 support rows
+/* The centre of the fast pass: the mean of up to 4096 support rows
  * spread over the support. Any centre gives exact answers; one near
  * the data gives small norms, a tight bound and few rows to rescore. */
 static float *
@@ -437,8 +480,8 @@ centre_of(const float *s, size_t ns, int D)
 
 void
 sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
-    const float *s, const float *snorm, const uint32_t *lab, size_t ns,
-    int D, struct sym_knn_opts *o)
+    const float *s, const uint32_t *lab, size_t ns, int D,
+    struct sym_knn_opts *o)
 {
 	struct work w;
 	pthread_t tid[64];
@@ -451,6 +494,7 @@ sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
 		olab[i] = SYM_NOLABEL;
 		ocost[i] = INFINITY;
 	}
+	o->used_bf16 = 0;
 	if (nq == 0 || ns == 0)
 		return;
 	memset(&w, 0, sizeof w);
@@ -458,7 +502,6 @@ sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
 	w.ocost = ocost;
 	w.q = q;
 	w.s = s;
-	w.snorm = snorm;
 	w.lab = lab;
 	w.nq = nq;
 	w.ns = ns;
@@ -471,14 +514,16 @@ sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
 		w.keep = distinct_labels(lab, ns, o->K);
 		w.bf16 = !o->fp32 && sym_bf16_runs();
 		w.bd = bound_of(w.bf16 ? (int)(2 * D2) : D, w.bf16);
+		w.mu = mu = centre_of(s, ns, D);
 	}
 	if (w.bf16) {
 		if (!o->sblock)
 			w.sb = BF16_BLOCK_BYTES / (D2 * sizeof *spk);
 		/* whole panels; at least one */
 		w.sb = w.sb < 32 ? 32 : w.sb / 32 * 32;
-		w.mu = mu = centre_of(s, ns, D);
-		if ((ns + 31) / 32 * 32 * D2 * sizeof *spk <= BF16_SHARED_MAX) {
+		/* one copy for all threads, unless blocks were asked for */
+		if (!o->sblock && (ns + 31) / 32 * 32 * D2 * sizeof *spk <=
+		    BF16_SHARED_MAX) {
 			size_t np = (ns + 31) / 32 * 32;
 
 			spk = sym_emalloc(np * D2 * sizeof *spk);

@@ -93,7 +93,9 @@ sym_bf16_pack_panels(uint32_t *w, float *sn, const float *x,
 /* Queries i0 .. i0 + R - 1 against panel p: the R x 32 dot products,
  * then the screen t = snm - 2 q.s - cq sr against each query's rhs;
  * rows it does not rule out go to cand, in row order. A NaN t (from
- * values too large for the bound) passes: the exact score decides. */
+ * values too large for the bound) passes: the exact score decides; so
+ * does t = +inf, which may be snm - 2 q.s overflowing with bf16's
+ * error in q.s while the exact distance is finite. */
 TARGET __attribute__((always_inline)) static inline void
 tile(const struct sym_bf16_screen *sc, size_t i0, const int R, size_t p)
 {
@@ -101,6 +103,7 @@ tile(const struct sym_bf16_screen *sc, size_t i0, const int R, size_t p)
 	const uint32_t *qp = sc->q + i0 * sc->D2;
 	size_t j0 = p * PR, j;
 	__m512 a0[TQ], a1[TQ], snm0, snm1, sr0, sr1, t0, t1;
+	const __m512 inf = _mm512_set1_ps(INFINITY);
 	__mmask16 v0, v1;
 	float t[PR];
 	int r, l;
@@ -144,9 +147,10 @@ tile(const struct sym_bf16_screen *sc, size_t i0, const int R, size_t p)
 		    _mm512_set1_ps(-2.0f), snm0));
 		t1 = _mm512_fnmadd_ps(cq, sr1, _mm512_fmadd_ps(a1[r],
 		    _mm512_set1_ps(-2.0f), snm1));
-		m = (uint32_t)(_mm512_cmp_ps_mask(t0, rhs, _CMP_NGT_UQ) & v0) |
-		    (uint32_t)(_mm512_cmp_ps_mask(t1, rhs, _CMP_NGT_UQ) & v1)
-		    << 16;
+		m = (uint32_t)((_mm512_cmp_ps_mask(t0, rhs, _CMP_NGT_UQ) |
+		    _mm512_cmp_ps_mask(t0, inf, _CMP_EQ_OQ)) & v0) |
+		    (uint32_t)((_mm512_cmp_ps_mask(t1, rhs, _CMP_NGT_UQ) |
+		    _mm512_cmp_ps_mask(t1, inf, _CMP_EQ_OQ)) & v1) << 16;
 		if (!m)
 			continue;
 		_mm512_storeu_ps(t, t0);
@@ -154,7 +158,7 @@ tile(const struct sym_bf16_screen *sc, size_t i0, const int R, size_t p)
 		/* a row rescored may have lowered rhs: check again */
 		for (; m; m &= m - 1) {
 			l = __builtin_ctz(m);
-			if (!(t[l] > sc->rhs[i0 + r]))
+			if (!(t[l] > sc->rhs[i0 + r]) || t[l] == INFINITY)
 				sc->cand(sc->ctx, i0 + r, j0 + (size_t)l);
 		}
 	}

@@ -20,8 +20,10 @@ struct sym_knn_opts {
 	int metric;	/* enum sym_metric */
 	int loss;	/* SYM_METRIC_HEAD: SYM_LOSS_BCE or SYM_LOSS_CONCAT */
 	const float *hp;	/* SYM_METRIC_HEAD: head parameters */
-	size_t qblock;	/* queries per GEMM block (0: default) */
-	size_t sblock;	/* support rows per GEMM block (0: default) */
+	size_t qblock;	/* queries per block (0: default) */
+	size_t sblock;	/* support rows per block (0: default; set, the
+			 * bf16 pass converts each block itself instead of
+			 * sharing one copy, as it does past 64 MiB) */
 	int nthreads;	/* worker threads, each calling sym_gemm; >1 wants
 			 * sym_blas_threads(1) so they do not oversubscribe */
 	int fp32;	/* 1: screen with fp32 GEMM even where the bf16
@@ -40,15 +42,15 @@ void sym_sqnorms(float *out, const float *x, size_t n, int D);
  * each label's cost: its best (lowest-cost) support vector. Best first in
  * olab[i*K + r], ocost[i*K + r]; ties go to the lower support row. Slots
  * past the number of distinct labels get SYM_NOLABEL and INFINITY.
- * snorm: sym_sqnorms() of s (L2 only; may be NULL for heads). L2 costs
- * are sym_dist2(), and the answers are exactly those of comparing every
- * pair with it: a fast pass (bf16 on CPUs with AVX512-BF16, match_bf16.c,
- * else fp32 GEMM of ||s||^2 - 2 q.s) with a proven error bound rules out
- * nearly every support row, and the rest are scored exactly. Blocks of
- * qblock x sblock keep memory beyond the inputs bounded. */
+ * L2 costs are sym_dist2(), and the answers are exactly those of
+ * comparing every pair with it: a fast pass (bf16 on CPUs with
+ * AVX512-BF16, match_bf16.c, else fp32 GEMM of ||s||^2 - 2 q.s) with a
+ * proven error bound rules out the rows that cannot make the list, and
+ * the rest are scored exactly. Blocks of qblock x sblock keep memory
+ * beyond the inputs bounded. */
 void sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
-    const float *s, const float *snorm, const uint32_t *lab, size_t ns,
-    int D, struct sym_knn_opts *o);
+    const float *s, const uint32_t *lab, size_t ns, int D,
+    struct sym_knn_opts *o);
 
 /* The exact squared distance between a and b (D floats), summed in a
  * fixed order: the cost sym_knn ranks by and reports. */
