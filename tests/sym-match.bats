@@ -133,6 +133,34 @@ z	0	0	0	1" ]
 	[[ "${lines[1]}" == "1	b	b	1.0000	b	1.0000	a	0."* ]]
 }
 
+# -v's search line: the pass and the share of pairs scored exactly. On
+# 2000 random 16-D points the first rows fill each query's list and the
+# screen rules out nearly all the others; on 2000 points along a line,
+# coordinates up to 2000 and 1 apart, bf16 cannot tell neighbours apart
+# and far more are rescored, and the answers are exact all the same.
+@test "sym-match: -v reports the search, its pass and what it rescored" {
+	awk 'BEGIN { srand(3); for (i = 0; i < 2040; i++) {
+		printf "%s", i < 2000 ? "p" i : "q";
+		for (k = 0; k < 16; k++) printf " %.4f", rand() * 2 - 1
+		printf "\n" } }' > pts.txt
+	head -n 2000 pts.txt | mkemb > rnd.emb
+	tail -n 40 pts.txt | mkemb > rq.emb
+	run -0 --separate-stderr sym-match -v -t 1 -s rnd.emb rq.emb
+	[ "${#lines[@]}" -eq 40 ]
+	[[ "$stderr" =~ sym-match:\ search:\ [0-9.]+\ s,\ [0-9]+\ queries/s,\ cpu\ [0-9.]+\ s,\ (bf16|fp32)\ pass,\ [0-9.]+%\ of\ pairs\ rescored ]]
+	pct=$(sed -n 's/.*pass, \([0-9.e-]*\)% of pairs.*/\1/p' <<< "$stderr")
+	echo "random: rescored $pct %"
+	# measured 0.47 %
+	awk -v p="$pct" 'BEGIN { exit !(p > 0 && p < 5) }'
+
+	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "p%d %d %d\n", i, i, i % 2 }' |
+	    mkemb > line.emb
+	printf 'x 0.2 0\ny 1500.6 0.5\n' | mkemb > lq.emb
+	run -0 --separate-stderr sym-match -v -q -t 1 -s line.emb lq.emb
+	[ "$output" = "0	x	p0	0.8333
+1	y	p1501	0.6096" ]
+}
+
 @test "sym-match: empty, truncated and wrong input" {
 	run -1 --separate-stderr sym-match -s sup.emb < /dev/null
 	[ -z "$output" ]
