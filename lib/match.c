@@ -184,31 +184,53 @@ struct block {
 	uint64_t rescored;
 };
 
+/* A cost tau of query i's list moved to the screen's side: a row whose
+ * t exceeds it costs more than tau. */
 static float
-rhs_of(const struct block *b, size_t i)
+rhs_at(const struct block *b, size_t i, float tau)
 {
 	const struct work *w = b->w;
-	float tau = w->ocost[(b->i0 + i) * w->o->K + w->keep - 1];
 	float r = tau - b->qn[i] * (1 - w->bd.m) + w->bd.a;
 
 	/* a query whose norm overflows is not screened at all */
 	return r == r && b->qn[i] <= FLT_MAX ? r : INFINITY;
 }
 
-/* Support row s0 + j was not ruled out for query i0 + i: score it. */
+/* the screen's threshold: the K-th cost */
+static float
+rhs_of(const struct block *b, size_t i)
+{
+	const struct work *w = b->w;
+
+	return rhs_at(b, i, w->ocost[(b->i0 + i) * w->o->K + w->keep - 1]);
+}
+
+/* Support row s0 + j, screen value t, was not ruled out for query
+ * i0 + i. If its label is in the list already, it matters only if it
+ * beats that label's own cost, lower than the K-th: check that first
+ * (with K near the number of labels, most rows that pass the screen
+ * fall here), then score it exactly. */
 static void
-candidate(void *ctx, size_t i, size_t j)
+candidate(void *ctx, size_t i, size_t j, float t)
 {
 	struct block *b = ctx;
 	const struct work *w = b->w;
 	size_t qi = b->i0 + i, row = b->s0 + j, K = (size_t)w->o->K;
-	float *c = w->ocost + qi * K;
-	float d = sym_dist2(w->q + qi * w->D, w->s + row * w->D, w->D);
+	uint32_t *l = w->olab + qi * K, lab = w->lab ? w->lab[row] :
+	    (uint32_t)row;
+	float *c = w->ocost + qi * K, d;
+	int r;
 
+	for (r = 0; r < w->keep && l[r] != SYM_NOLABEL; r++)
+		if (l[r] == lab) {
+			if (t > rhs_at(b, i, c[r]) && t != INFINITY)
+				return;
+			break;
+		}
+	d = sym_dist2(w->q + qi * w->D, w->s + row * w->D, w->D);
 	b->rescored++;
 	if (d < c[w->keep - 1]) {
-		offer(w->olab + qi * K, c, b->rw + i * K, w->keep,
-		    w->lab ? w->lab[row] : (uint32_t)row, d, row);
+		offer(l, c, b->rw + i * K, w->keep, lab, d, row);
 		b->rhs[i] = rhs_of(b, i);
 	}
 }
@@ -236,14 +258,14 @@ screen_row(struct block *b, size_t i, const float *row, const float *snm,
 			continue;
 		for (j = 0; j < CHUNK; j++)
 			if (!(t[j] > b->rhs[i]) || t[j] == INFINITY)
-				candidate(b, i, j0 + j);
+				candidate(b, i, j0 + j, t[j]);
 		rhs = b->rhs[i];
 	}
 	for (; j0 < nb; j0++) {
 		float v = snm[j0] + row[j0] - cq * sr[j0];
 
 		if (!(v > b->rhs[i]) || v == INFINITY)
-			candidate(b, i, j0);
+			candidate(b, i, j0, v);
 	}
 }
 

@@ -159,7 +159,8 @@ tile(const struct sym_bf16_screen *sc, size_t i0, const int R, size_t p)
 		for (; m; m &= m - 1) {
 			l = __builtin_ctz(m);
 			if (!(t[l] > sc->rhs[i0 + r]) || t[l] == INFINITY)
-				sc->cand(sc->ctx, i0 + r, j0 + (size_t)l);
+				sc->cand(sc->ctx, i0 + r, j0 + (size_t)l,
+				    t[l]);
 		}
 	}
 }

@@ -72,8 +72,9 @@ struct sym_bf16_screen {
 	float *rhs;		/* per query; cand may lower it */
 	size_t nq, ns;
 	int D2;
-	/* query i, support row j (from 0 in this call): not ruled out */
-	void (*cand)(void *ctx, size_t i, size_t j);
+	/* query i, support row j (from 0 in this call), with its screen
+	 * value t: not ruled out */
+	void (*cand)(void *ctx, size_t i, size_t j, float t);
 	void *ctx;
 };
 /* Calls cand for every (i, j), row by row for each query, unless
