@@ -78,33 +78,29 @@ sym_dist2(const float *a, const float *b, int D)
 	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* Put (lab, v, row) into slot i of a list sorted by cost, or higher up
- * past the entries that cost more, which move down one slot (slot i's
- * old entry is dropped). Equal costs stay in their order. */
+/* Put (lab, v) into slot i of a list sorted by cost, or higher up past
+ * the entries that cost more, which move down one slot (slot i's old
+ * entry is dropped). Equal costs stay in their order. */
 static void
-insert_at(uint32_t *l, float *c, size_t *rw, int i, uint32_t lab, float v,
-    size_t row)
+insert_at(uint32_t *l, float *c, int i, uint32_t lab, float v)
 {
 	int j;
 
 	for (j = i; j > 0 && c[j - 1] > v; j--) {
 		l[j] = l[j - 1];
 		c[j] = c[j - 1];
-		rw[j] = rw[j - 1];
 	}
 	l[j] = lab;
 	c[j] = v;
-	rw[j] = row;
 }
 
-/* Offer (lab, v) from support row `row` to one query's list of K
- * (labels l, costs c, rows rw, best first, empty slots SYM_NOLABEL /
- * INFINITY at the end). Callers only offer v below c[K-1], so v beats
- * the worst entry or lab's own. Equal costs keep the earlier entry first:
- * support rows come in order, so earlier rows win ties. */
+/* Offer (lab, v) to one query's list of K (labels l, costs c, best
+ * first, empty slots SYM_NOLABEL / INFINITY at the end). Callers only
+ * offer v below c[K-1], so v beats the worst entry or lab's own. Equal
+ * costs keep the earlier entry first: support rows come in order, so
+ * earlier rows win ties. */
 static void
-offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
-    size_t row)
+offer(uint32_t *l, float *c, int K, uint32_t lab, float v)
 {
 	int i;
 
@@ -117,7 +113,7 @@ offer(uint32_t *l, float *c, size_t *rw, int K, uint32_t lab, float v,
 	} else {
 		i = K - 1;
 	}
-	insert_at(l, c, rw, i, lab, v, row);
+	insert_at(l, c, i, lab, v);
 }
 
 /* The screen's bound. A fast pass's dot product p of two vectors (as
@@ -175,11 +171,10 @@ struct work {
 /* One thread's block of queries i0 .. i0 + n - 1 and what its screen
  * needs: per query the bound's factor cq = c ||q|| and the threshold
  * rhs (the K-th cost so far, moved to the screen's side), qn its squared
- * norm; rw the support row of every list entry; s0 the support row the
- * current screen call starts at. */
+ * norm; s0 the support row the current screen call starts at. */
 struct block {
 	struct work *w;
-	size_t i0, n, s0, *rw;
+	size_t i0, n, s0;
 	float *cq, *rhs, *qn;
 	uint64_t rescored;
 };
@@ -230,7 +225,7 @@ candidate(void *ctx, size_t i, size_t j, float t)
 	d = sym_dist2(w->q + qi * w->D, w->s + row * w->D, w->D);
 	b->rescored++;
 	if (d < c[w->keep - 1]) {
-		offer(l, c, b->rw + i * K, w->keep, lab, d, row);
+		offer(l, c, w->keep, lab, d);
 		b->rhs[i] = rhs_of(b, i);
 	}
 }
@@ -376,7 +371,7 @@ knn_bf16(struct block *b, uint32_t *qpk, uint32_t *spk, float *snm,
 /* A head (bce, concat) is no distance, so every pair is scored; the
  * support is walked in blocks so it stays in cache across queries. */
 static void
-knn_head(struct work *w, size_t i0, size_t i1, size_t *rw)
+knn_head(struct work *w, size_t i0, size_t i1)
 {
 	const struct sym_knn_opts *o = w->o;
 	size_t sb = 1024, s0, s1, i, j, D = (size_t)w->D;
@@ -395,8 +390,7 @@ knn_head(struct work *w, size_t i0, size_t i1, size_t *rw)
 				uint32_t lj = w->lab ? w->lab[j] : (uint32_t)j;
 
 				if (v < c[K - 1])
-					offer(l, c, rw + (i - i0) * K, K,
-					    lj, v, j);
+					offer(l, c, K, lj, v);
 			}
 		}
 	}
@@ -406,12 +400,11 @@ static void *
 worker(void *arg)
 {
 	struct work *w = arg;
-	struct block b = { w, 0, 0, 0, NULL, NULL, NULL, NULL, 0 };
+	struct block b = { w, 0, 0, 0, NULL, NULL, NULL, 0 };
 	size_t i0, D2 = ((size_t)w->D + 1) / 2, sbp = (w->sb + 31) / 32 * 32;
 	float *blk = NULL, *snm = NULL, *sr = NULL, *qc = NULL, *sc = NULL;
 	uint32_t *qpk = NULL, *spk = NULL;
 
-	b.rw = sym_emalloc(w->qb * (size_t)w->o->K * sizeof *b.rw);
 	if (w->o->metric != SYM_METRIC_HEAD) {
 		b.cq = sym_emalloc(3 * w->qb * sizeof *b.cq);
 		b.rhs = b.cq + w->qb;
@@ -434,14 +427,13 @@ worker(void *arg)
 		b.i0 = i0;
 		b.n = i0 + w->qb < w->nq ? w->qb : w->nq - i0;
 		if (w->o->metric == SYM_METRIC_HEAD)
-			knn_head(w, i0, i0 + b.n, b.rw);
+			knn_head(w, i0, i0 + b.n);
 		else if (w->bf16)
 			knn_bf16(&b, qpk, spk, snm, sr);
 		else
 			knn_gemm(&b, blk, qc, sc, snm, sr);
 	}
 	atomic_fetch_add(&w->rescored, b.rescored);
-	free(b.rw);
 	free(b.cq);
 	free(blk);
 	free(qc);
