@@ -41,22 +41,6 @@
 /* columns the GEMM screen looks at at once, branch-free */
 #define CHUNK 16
 
-void
-sym_sqnorms(float *out, const float *x, size_t n, int D)
-{
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		const float *r = x + i * (size_t)D;
-		float s = 0;
-
-		for (k = 0; k < D; k++)
-			s += r[k] * r[k];
-		out[i] = s;
-	}
-}
-
 /* eight sums side by side (vectorisable), then a fixed tree: the same
  * bits on every machine and for every caller */
 float

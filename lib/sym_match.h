@@ -34,9 +34,6 @@ struct sym_knn_opts {
 	uint64_t rescored;
 };
 
-/* Squared norms of n rows of D floats: out[i] = ||x_i||^2. */
-void sym_sqnorms(float *out, const float *x, size_t n, int D);
-
 /* For each of nq queries q (nq x D), the K best distinct labels among ns
  * support vectors s (ns x D) with labels lab (NULL: the row index), and
  * each label's cost: its best (lowest-cost) support vector. Best first in
