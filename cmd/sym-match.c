@@ -690,15 +690,18 @@ classify(const struct opts *o, struct summary *sum)
 		}
 		nq += nb;
 	} while (nb == QSTREAM);
-	if (o->verbose && ko.metric == SYM_METRIC_HEAD)
-		sym_warn("search: %.2f s, %.0f queries/s, cpu %.2f s",
-		    tsearch, tsearch > 0 ? nq / tsearch : 0.0, csearch);
-	else if (o->verbose)
-		sym_warn("search: %.2f s, %.0f queries/s, cpu %.2f s, "
-		    "%s pass, %.3g%% of pairs rescored", tsearch,
-		    tsearch > 0 ? nq / tsearch : 0.0, csearch,
-		    ko.used_bf16 ? "bf16" : "fp32", nq && s.n ?
-		    100.0 * (double)ko.rescored / ((double)nq * s.n) : 0.0);
+	if (o->verbose) {
+		char pass[64] = "";
+
+		/* a head scores every pair: no pass to report */
+		if (ko.metric != SYM_METRIC_HEAD)
+			snprintf(pass, sizeof pass, ", %s pass, %.3g%% of "
+			    "pairs rescored", ko.used_bf16 ? "bf16" : "fp32",
+			    nq && s.n ? 100.0 * (double)ko.rescored /
+			    ((double)nq * s.n) : 0.0);
+		sym_warn("search: %.2f s, %.0f queries/s, cpu %.2f s%s",
+		    tsearch, tsearch > 0 ? nq / tsearch : 0.0, csearch, pass);
+	}
 	/* the reader of the results went away: stop quietly, no summary */
 	if (fflush(stdout) != 0 && errno == EPIPE)
 		sym_epipe_exit();

@@ -260,28 +260,20 @@ screen_norms(float *snm, float *sr, size_t n, float m)
 	}
 }
 
-/* n rows of x - mu into out (n x D), their squared norms into sn (in
- * eight sums side by side: a sequential sum would cost a quarter of the
- * GEMM it prepares) */
+/* n rows of x - mu into out (n x D), their squared norms into sn:
+ * sym_dist2 squares the same rounded differences, in eight sums side by
+ * side (a sequential sum would cost a quarter of the GEMM it prepares) */
 static void
 centre_rows(float *out, float *sn, const float *x, const float *mu,
     size_t n, int D)
 {
 	size_t i;
-	int k, j;
+	int k;
 
 	for (i = 0; i < n; i++) {
-		float *o = out + i * D, acc[8] = { 0 };
-
 		for (k = 0; k < D; k++)
-			o[k] = x[i * D + k] - mu[k];
-		for (k = 0; k + 8 <= D; k += 8)
-			for (j = 0; j < 8; j++)
-				acc[j] += o[k + j] * o[k + j];
-		for (j = 0; k < D; k++, j++)
-			acc[j] += o[k] * o[k];
-		sn[i] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-		    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+			out[i * D + k] = x[i * D + k] - mu[k];
+		sn[i] = sym_dist2(x + i * D, mu, D);
 	}
 }
 

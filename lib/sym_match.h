@@ -24,10 +24,10 @@ struct sym_knn_opts {
 	size_t sblock;	/* support rows per block (0: default; set, the
 			 * bf16 pass converts each block itself instead of
 			 * sharing one copy, as it does past 64 MiB) */
-	int nthreads;	/* worker threads, each calling sym_gemm; >1 wants
-			 * sym_blas_threads(1) so they do not oversubscribe */
+	int nthreads;	/* worker threads; on the fp32 pass each calls
+			 * sym_gemm, so >1 wants sym_blas_threads(1) */
 	int fp32;	/* 1: screen with fp32 GEMM even where the bf16
-			 * pass runs (same answers; tests, benchmarks) */
+			 * pass runs (the same answers; for tests) */
 	/* out, L2 only: which pass ran (1 bf16, 0 fp32) and how many
 	 * pairs it could not rule out, scored exactly (added to) */
 	int used_bf16;
