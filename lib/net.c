@@ -35,6 +35,8 @@ struct layer {
 	int fused;		/* relu: done by the bn before, no-op */
 	int nobias;		/* conv: a bn follows and cancels the bias */
 	int *arg;		/* pool: argmax per output */
+	struct sym_conv_dft *dft;	/* conv, eval mode: by DFT (made
+					 * at first use), where it pays */
 };
 
 struct sym_net {
@@ -57,6 +59,7 @@ struct sym_net {
 	float *wt;		/* conv weights flipped and transposed, for
 				 * the input gradient by the direct kernel */
 	int nodirect;		/* convs by im2col and GEMM only */
+	int nodft;		/* eval convs never by DFT */
 	double tgemm, ttotal;
 };
 
@@ -452,6 +455,8 @@ sym_net_free(struct sym_net *n)
 	if (!n)
 		return;
 	free_work(n);
+	for (int i = 0; i < n->nl; i++)
+		sym_conv_dft_free(n->L[i].dft);
 	free(n->L);
 	free(n->spec);
 	free(n->params);
@@ -619,6 +624,25 @@ ensure(struct sym_net *n, int B)
 	n->bmax = B;
 }
 
+/* Whether conv l of an eval-mode pass goes by DFT: large kernels only
+ * (conv_dft.c says why), never in training */
+static int
+by_dft(const struct sym_net *n, const struct layer *l)
+{
+	return !n->train && !n->nodft && sym_conv_dft_pays(l->c, l->h, l->w,
+	    l->oc, l->k, l->pad);
+}
+
+/* conv l's DFT object, made at first use */
+static struct sym_conv_dft *
+dft_of(struct layer *l)
+{
+	if (!l->dft)
+		l->dft = sym_conv_dft_new(l->c, l->h, l->w, l->oc, l->k,
+		    l->pad);
+	return l->dft;
+}
+
 /* bias_later: leave the bias out, a fused pass adds it */
 static void
 conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
@@ -631,9 +655,14 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 
 	/* no im2col where the CPU and the shape allow (backward makes its
 	 * own for the weight gradient) */
-	direct = !n->nodirect && sym_conv_direct(l->out, x, W,
-	    l->c, B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz,
-	    n->wpk, NULL) == 0;
+	if (by_dft(n, l)) {
+		sym_conv_dft(dft_of(l), l->out, x, W, B, NULL);
+		direct = 1;
+	} else {
+		direct = !n->nodirect && sym_conv_direct(l->out, x, W,
+		    l->c, B, l->h, l->w, l->oc, l->k, l->pad, n->col,
+		    n->colsz, n->wpk, NULL) == 0;
+	}
 	if (direct)
 		n->tgemm += now() - t;
 	for (b0 = 0; b0 < B && !direct; b0 += nb) {
@@ -769,6 +798,11 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	/* the direct convolution pools each image's maps as it makes them
 	 * (the conv's output is never written); else GEMM, then a pass */
 	t = now();
+	if (by_dft(n, l)) {
+		sym_conv_dft(dft_of(l), NULL, x, n->params + l->wo, B, &f);
+		n->tgemm += now() - t;
+		return;
+	}
 	if (!n->nodirect && sym_conv_direct(NULL, x, n->params + l->wo, l->c,
 	    B, l->h, l->w, l->oc, l->k, l->pad, n->col, n->colsz, n->wpk,
 	    &f) == 0) {
@@ -972,4 +1006,10 @@ void
 sym_net_set_direct(struct sym_net *n, int on)
 {
 	n->nodirect = !on;
+}
+
+void
+sym_net_set_dft(struct sym_net *n, int on)
+{
+	n->nodft = !on;
 }

@@ -89,6 +89,10 @@ void sym_net_set_fusion(struct sym_net *net, int on);
  * numbers but for the last bits. Off only to test or time it against
  * im2col and GEMM. */
 void sym_net_set_direct(struct sym_net *net, int on);
+/* Eval-mode convolutions of large kernels by the discrete Fourier
+ * transform (conv_dft.c), on by default: the same numbers up to rounding
+ * (not only the last bits). Off only to test or time it. */
+void sym_net_set_dft(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */
 
@@ -187,6 +191,23 @@ int sym_conv_direct(float *out, const float *in, const float *w, int C,
 int sym_conv_direct_runs(int H, int W, int K, int pad);
 size_t sym_conv_direct_scratch(int C, int H, int W, int K, int pad);
 size_t sym_conv_direct_wsize(int C, int OC, int K);
+
+/* Convolution by DFT (conv_dft.c), eval-mode forward: in C x B x H x W,
+ * w OC x C x K x K, stride 1, padding pad, out OC x B x OH x OW, no
+ * bias; with fuse, pooled into fuse->out as by sym_conv_direct, and out
+ * not written. The object keeps the kernels' spectra (remade when w changes)
+ * and the scratch. _pays: whether it saves enough over the direct
+ * multiply-adds to be worth it (large kernels on large maps). */
+struct sym_conv_dft;
+int sym_conv_dft_pays(int C, int H, int W, int OC, int K, int pad);
+struct sym_conv_dft *sym_conv_dft_new(int C, int H, int W, int OC, int K,
+    int pad);
+void sym_conv_dft(struct sym_conv_dft *d, float *out, const float *in,
+    const float *w, int B, const struct sym_conv_fuse *fuse);
+void sym_conv_dft_free(struct sym_conv_dft *d);
+/* For tests: at most nb images per chunk (fewer than the scratch budget
+ * allows), so that small shapes run in several chunks and threads. */
+void sym_conv_dft_chunk(struct sym_conv_dft *d, int nb);
 
 /* in: C x B x H x W; col: (C*K*K) x (nb*OH*OW) for images b0..b0+nb-1,
  * stride 1, zero padding pad (OH = H + 2 pad - K + 1). */

@@ -9,11 +9,11 @@
  * sym-embed does per batch, without I/O) and prints images/s; -F turns
  * its conv-bn-relu-pool fusion off, to time the layers one by one. -D
  * turns the direct convolution off (training steps too), to time im2col
- * and GEMM instead. With
+ * and GEMM instead; -T turns the eval-mode convolution by DFT off. With
  * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
  * the ceiling every GEMM-bound figure here is measured against.
  *
- * usage: train_bench [-ikFD] [-g n] [-a arch] [-s size] [-l loss]
+ * usage: train_bench [-ikFDT] [-g n] [-a arch] [-s size] [-l loss]
  *            [-b pairs] [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
@@ -32,6 +32,7 @@ struct opts {
 	int size, loss, pairs, steps, warmup, threads, kernels, infer, gemm;
 	int nofuse;		/* -F: eval without conv-bn-relu-pool fusion */
 	int nodirect;		/* -D: eval convs by im2col and GEMM */
+	int nodft;		/* -T: no eval convs by DFT */
 };
 
 static double
@@ -61,7 +62,7 @@ median(double *v, int n)
 static void
 usage(void)
 {
-	fputs("usage: train_bench [-ikFD] [-g n] [-a arch] [-s size] "
+	fputs("usage: train_bench [-ikFDT] [-g n] [-a arch] [-s size] "
 	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n",
 	    stderr);
 	exit(2);
@@ -373,7 +374,7 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ikFDg:a:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ikFDTg:a:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
 		case 'g':
 			o.gemm = (int)sym_parse_long(optarg, 1, 16384, "-g");
@@ -389,6 +390,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			o.nodirect = 1;
+			break;
+		case 'T':
+			o.nodft = 1;
 			break;
 		case 'a':
 			o.arch = optarg;
@@ -452,6 +456,7 @@ main(int argc, char **argv)
 	tstep = sym_emalloc((o.steps ? o.steps : 1) * sizeof(double));
 
 	sym_net_set_direct(net, !o.nodirect);
+	sym_net_set_dft(net, !o.nodft);
 	if (o.infer) {
 		/* forward passes of B images in eval mode; -F times the
 		 * layer-by-layer path instead of the fused one */
@@ -472,6 +477,7 @@ main(int argc, char **argv)
 		printf("arch %s\n", o.arch);
 		printf("fusion %s\n", o.nofuse ? "off" : "on");
 		printf("direct_conv %s\n", o.nodirect ? "off" : "on");
+		printf("dft_conv %s\n", o.nodft ? "off" : "on");
 		printf("input 1x%dx%d\n", o.size, o.size);
 		printf("blas %s threads %d\n", sym_blas_core(), o.threads);
 		printf("images_per_batch %d\n", B);

@@ -481,6 +481,160 @@ direct_history(void)
 	sym_net_free(n);
 }
 
+/* out[o][b][y][x] of channel-major x by the definition, in double */
+static void
+conv_def(float *r, const float *x, const float *w, int C, int B, int H,
+    int W, int OC, int K, int P)
+{
+	int OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
+
+	for (int o = 0; o < OC; o++)
+	for (int b = 0; b < B; b++)
+	for (int oy = 0; oy < OH; oy++)
+	for (int ox = 0; ox < OW; ox++) {
+		double s = 0;
+
+		for (int c = 0; c < C; c++)
+		for (int i = 0; i < K; i++)
+		for (int j = 0; j < K; j++) {
+			int iy = oy + i - P, ix = ox + j - P;
+
+			if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+				s += (double)w[((o * C + c) * K + i) * K + j] *
+				    x[(((size_t)c * B + b) * H + iy) * W + ix];
+		}
+		r[(((size_t)o * B + b) * OH + oy) * OW + ox] = (float)s;
+	}
+}
+
+/* Convolution by DFT (conv_dft.c) against the definition: odd and even
+ * widths (the Nyquist frequency), padding, kernels of 1 to 10, a
+ * plane as small as the kernel; in chunks of 1 to 3 images, so that
+ * with 2 threads chunks run side by side, and in one chunk, where
+ * OpenBLAS's threads work inside it; new weights are seen. */
+static void
+dft_conv(void)
+{
+	static const int cs[][7] = {	/* C, OC, K, pad, H, W, B */
+		{ 3, 5, 3, 1, 8, 8, 4 }, { 2, 4, 4, 0, 9, 11, 5 },
+		{ 1, 3, 10, 0, 21, 20, 3 }, { 4, 6, 7, 3, 12, 9, 7 },
+		{ 5, 2, 1, 0, 6, 7, 2 }, { 2, 3, 5, 0, 5, 5, 3 },
+		{ 16, 24, 7, 0, 24, 24, 5 },
+	};
+
+	for (size_t t = 0; t < sizeof(cs) / sizeof(cs[0]); t++) {
+		int C = cs[t][0], OC = cs[t][1], K = cs[t][2], P = cs[t][3],
+		    H = cs[t][4], W = cs[t][5], B = cs[t][6];
+		size_t nin = (size_t)C * B * H * W, nw = (size_t)OC * C * K * K,
+		    nout = (size_t)OC * B * (H + 2 * P - K + 1) *
+		    (W + 2 * P - K + 1);
+		float *x = malloc(nin * 4), *w = malloc(nw * 4),
+		    *y = malloc(nout * 4), *r = malloc(nout * 4),
+		    *y1 = malloc(nout * 4);
+		struct sym_conv_dft *d = sym_conv_dft_new(C, H, W, OC, K, P);
+
+		fill(x, nin);
+		for (int round = 0; round < 2; round++) {
+			fill(w, nw);	/* the second time: new weights */
+			conv_def(r, x, w, C, B, H, W, OC, K, P);
+			for (int th = 1; th <= 2; th++) {
+				sym_blas_threads(th);
+				memset(y, 0xff, nout * 4);	/* all written */
+				sym_conv_dft(d, y, x, w, B, NULL);
+				if (!(maxdiff(y, r, nout) < 1e-5 * (1 +
+				    maxabs(r, nout))))
+					fprintf(stderr, "dft conv case %zu: "
+					    "off by %g\n", t, maxdiff(y, r,
+					    nout));
+				CHECK(maxdiff(y, r, nout) < 1e-5 * (1 +
+				    maxabs(r, nout)));
+				/* 1 and 2 threads: the same bits, in one
+				 * chunk or several */
+				if (th == 1)
+					memcpy(y1, y, nout * 4);
+				else
+					CHECK(memcmp(y, y1, nout * 4) == 0);
+			}
+			sym_conv_dft_chunk(d, 1 + (int)t % 3);
+		}
+		sym_blas_threads(2);
+		sym_conv_dft(d, y, x, w, B, NULL);
+		CHECK(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r, nout)));
+		{
+			/* fused: pooled as it goes, the same bits as
+			 * pooling the output afterwards; scales of both
+			 * signs, pools of 1 to 3 */
+			int S = 1 + (int)t % 3, OH = H + 2 * P - K + 1,
+			    OW = W + 2 * P - K + 1;
+			size_t np = (size_t)OC * B * (OH / S) * (OW / S);
+			float *a = malloc(OC * 4), *bb = malloc(OC * 4),
+			    *p1 = malloc(np * 4 + 4), *p2 = malloc(np * 4 + 4);
+			struct sym_conv_fuse f = { p2, a, bb, (int)t % 2, S };
+
+			fill(a, OC);
+			fill(bb, OC);
+			sym_affine_pool_forward(p1, y, a, bb, f.relu, OC, B,
+			    OH, OW, S);
+			memset(p2, 0xff, np * 4);
+			sym_conv_dft(d, NULL, x, w, B, &f);
+			CHECK(memcmp(p1, p2, np * 4) == 0);
+			free(a);
+			free(bb);
+			free(p1);
+			free(p2);
+		}
+		sym_conv_dft_free(d);
+		free(x);
+		free(w);
+		free(y);
+		free(r);
+		free(y1);
+	}
+	/* Koch's second and third layers go by DFT; its first (one input
+	 * channel) and fourth, and conv4's, stay direct */
+	CHECK(sym_conv_dft_pays(64, 48, 48, 128, 7, 0));
+	CHECK(sym_conv_dft_pays(128, 21, 21, 128, 4, 0));
+	CHECK(!sym_conv_dft_pays(1, 105, 105, 64, 10, 0));
+	CHECK(!sym_conv_dft_pays(128, 9, 9, 256, 4, 0));
+	CHECK(!sym_conv_dft_pays(64, 14, 14, 64, 3, 1));
+	CHECK(!sym_conv_dft_pays(8, 4, 4, 8, 5, 0));	/* nothing out */
+}
+
+/* A net whose second conv goes by DFT in eval mode: the embeddings of
+ * the direct (or GEMM) path but for rounding, the same again for the
+ * same batch, and for an image alone as in a batch but for rounding
+ * (OpenBLAS sums GEMMs of other sizes in other orders); training, which
+ * never takes it, unchanged. */
+static void
+dft_net(void)
+{
+	const char *arch = "conv:32:5:2,relu,conv:32:7,relu,pool:2,flatten";
+	struct sym_net *a = sym_net_new(arch, 1, 24, 24),
+	    *b = sym_net_new(arch, 1, 24, 24);
+	size_t nin = (size_t)6 * 24 * 24, d = (size_t)sym_net_out_dim(a);
+	float *x = malloc(nin * 4), *y = malloc(6 * d * 4);
+
+	CHECK(sym_conv_dft_pays(32, 24, 24, 32, 7, 0));
+	sym_net_init(a, &rng);
+	memcpy(sym_net_params(b), sym_net_params(a), sym_net_nparams(a) * 4);
+	sym_net_set_dft(b, 0);
+	fill(x, nin);
+	memcpy(y, sym_net_forward(a, x, 6, 0), 6 * d * 4);
+	CHECK(maxdiff(y, sym_net_forward(b, x, 6, 0), 6 * d) <
+	    1e-5 * (1 + maxabs(y, 6 * d)));
+	CHECK(maxdiff(y, sym_net_forward(b, x, 6, 0), 6 * d) > 0);
+	CHECK(memcmp(y, sym_net_forward(a, x, 6, 0), 6 * d * 4) == 0);
+	for (int i = 0; i < 6; i++)
+		CHECK(maxdiff(y + i * d, sym_net_forward(a, x + i * 576, 1, 0),
+		    d) < 1e-5 * (1 + maxabs(y, 6 * d)));
+	CHECK(memcmp(sym_net_forward(a, x, 6, 1), sym_net_forward(b, x, 6,
+	    1), 6 * d * 4) == 0);
+	free(x);
+	free(y);
+	sym_net_free(a);
+	sym_net_free(b);
+}
+
 /* Eval mode is per sample: a batch equals its samples one at a time,
  * across workspace growth (1, then 5, then 3). */
 static void
@@ -638,6 +792,8 @@ main(void)
 	batches("mlp", 1, 4, 4);
 	seeded("conv4", 1, 28, 28);
 	seeded("koch", 1, 105, 105);
+	dft_conv();
+	dft_net();
 	if (direct_conv()) {
 		direct_history();
 		direct_net("conv4", 1, 28, 28);
