@@ -653,8 +653,9 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	const float *W = n->params + l->wo, *bias = n->params + l->bo;
 	double t = now();
 
-	/* no im2col where the CPU and the shape allow (backward makes its
-	 * own for the weight gradient) */
+	/* eval mode, large kernels: by DFT; else no im2col where the CPU
+	 * and the shape allow (backward makes its own for the weight
+	 * gradient). direct: done without im2col */
 	if (by_dft(n, l)) {
 		sym_conv_dft(dft_of(l), l->out, x, W, B, NULL);
 		direct = 1;
@@ -795,8 +796,9 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	for (int c = 0; c < l->oc; c++)
 		if (bias[c] != 0)
 			b[c] += a[c] * bias[c];
-	/* the direct convolution pools each image's maps as it makes them
-	 * (the conv's output is never written); else GEMM, then a pass */
+	/* the DFT and the direct convolution pool each image's maps as
+	 * they make them (the conv's output is never written); else GEMM,
+	 * then a pass */
 	t = now();
 	if (by_dft(n, l)) {
 		sym_conv_dft(dft_of(l), NULL, x, n->params + l->wo, B, &f);
