@@ -229,16 +229,20 @@ row "embed conv4 28px images/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
 embed koch 105 1000 1024
 row "embed koch 105px images/s" "$sym_med" "$peer_med" "$ratio" ">=3x"
 # the engine alone (eval forward of 256 random images, no I/O), to tell
-# its cost from sym-embed's start-up and streams; then with the direct
-# convolution off (-D: im2col and GEMM, as before it), side by side
+# its cost from sym-embed's start-up and streams; then with the DFT
+# convolution off (-T: koch's large kernels by the direct kernel), and
+# with both off (-T -D: im2col and GEMM, as before session 6)
 for a in conv4:28 koch:105; do
 	"$tb" -i -a "${a%:*}" -s "${a#*:}" -b 256 -n 3 -w 1 \
 	    > "$dir/sym.out" 2> "$dir/sym.err"
-	"$tb" -i -D -a "${a%:*}" -s "${a#*:}" -b 256 -n 3 -w 1 \
+	"$tb" -i -T -a "${a%:*}" -s "${a#*:}" -b 256 -n 3 -w 1 \
+	    > "$dir/direct.out" 2> "$dir/sym.err"
+	"$tb" -i -T -D -a "${a%:*}" -s "${a#*:}" -b 256 -n 3 -w 1 \
 	    > "$dir/gemm.out" 2> "$dir/sym.err"
 	echo "  engine forward only, ${a%:*}:" \
 	    "$(kv images_per_s "$dir/sym.out") images/s," \
 	    "conv+GEMM $(kv gemm_share "$dir/sym.out")% of it;" \
+	    "without DFT $(kv images_per_s "$dir/direct.out");" \
 	    "im2col+GEMM path $(kv images_per_s "$dir/gemm.out") images/s" \
 	    "($(div "$(kv images_per_s "$dir/sym.out")" \
 	    "$(kv images_per_s "$dir/gemm.out")")x)"
