@@ -294,6 +294,32 @@ threads(void)
 	sym_net_free(b);
 }
 
+/* out[o][b][y][x] of channel-major x by the definition, in double */
+static void
+conv_def(float *r, const float *x, const float *w, int C, int B, int H,
+    int W, int OC, int K, int P)
+{
+	int OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
+
+	for (int o = 0; o < OC; o++)
+	for (int b = 0; b < B; b++)
+	for (int oy = 0; oy < OH; oy++)
+	for (int ox = 0; ox < OW; ox++) {
+		double s = 0;
+
+		for (int c = 0; c < C; c++)
+		for (int i = 0; i < K; i++)
+		for (int j = 0; j < K; j++) {
+			int iy = oy + i - P, ix = ox + j - P;
+
+			if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+				s += (double)w[((o * C + c) * K + i) * K + j] *
+				    x[(((size_t)c * B + b) * H + iy) * W + ix];
+		}
+		r[(((size_t)o * B + b) * OH + oy) * OW + ox] = (float)s;
+	}
+}
+
 /* The direct convolution (no im2col) against the definition, for
  * kernels, paddings, channel counts that do not fill a block of 8, planes
  * whose rows do not fill a vector, and scratch so small that the images
@@ -335,27 +361,7 @@ direct_conv(void)
 				continue;
 			}
 			ran = 1;
-			/* channel-major out[o][b][y][x] by the definition */
-			for (int o = 0; o < OC; o++)
-			for (int b = 0; b < B; b++)
-			for (int oy = 0; oy < OH; oy++)
-			for (int ox = 0; ox < OW; ox++) {
-				double s = 0;
-
-				for (int c = 0; c < C; c++)
-				for (int i = 0; i < K; i++)
-				for (int j = 0; j < K; j++) {
-					int iy = oy + i - P, ix = ox + j - P;
-
-					if (iy >= 0 && iy < H && ix >= 0 &&
-					    ix < W)
-						s += (double)w[((o * C + c) * K +
-						    i) * K + j] * x[(((size_t)c *
-						    B + b) * H + iy) * W + ix];
-				}
-				r[(((size_t)o * B + b) * OH + oy) * OW + ox] =
-				    (float)s;
-			}
+			conv_def(r, x, w, C, B, H, W, OC, K, P);
 			if (!(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r,
 			    nout))))
 				fprintf(stderr, "direct conv case %zu: off by "
@@ -479,32 +485,6 @@ direct_history(void)
 	CHECK(memcmp(y, sym_net_forward(n, x, 2, 0), sizeof(y)) == 0);
 	CHECK(memcmp(y, sym_net_forward(n, x, 1, 0), sizeof(y)) == 0);
 	sym_net_free(n);
-}
-
-/* out[o][b][y][x] of channel-major x by the definition, in double */
-static void
-conv_def(float *r, const float *x, const float *w, int C, int B, int H,
-    int W, int OC, int K, int P)
-{
-	int OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
-
-	for (int o = 0; o < OC; o++)
-	for (int b = 0; b < B; b++)
-	for (int oy = 0; oy < OH; oy++)
-	for (int ox = 0; ox < OW; ox++) {
-		double s = 0;
-
-		for (int c = 0; c < C; c++)
-		for (int i = 0; i < K; i++)
-		for (int j = 0; j < K; j++) {
-			int iy = oy + i - P, ix = ox + j - P;
-
-			if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-				s += (double)w[((o * C + c) * K + i) * K + j] *
-				    x[(((size_t)c * B + b) * H + iy) * W + ix];
-		}
-		r[(((size_t)o * B + b) * OH + oy) * OW + ox] = (float)s;
-	}
 }
 
 /* Convolution by DFT (conv_dft.c) against the definition: odd and even
