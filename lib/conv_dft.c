@@ -29,9 +29,14 @@
  * thread.
  *
  * Numbers: the sums run in another order and through cosines, so results
- * differ from the direct path's by rounding (relative error of order 1e-6
- * of the layer's output scale, checked by the unit tests), not only in
- * the last bit. Training never takes this path.
+ * differ from the direct path's by rounding: typically 4e-7 of the
+ * layer's largest output, and within the 1e-5 the unit tests allow (as
+ * does im2col + GEMM) where outputs cancel. They differ in the last
+ * bits with the number of images per chunk too (GEMMs of other sizes
+ * sum in other orders), so an image's embedding depends, in tens of
+ * ulps, on the batch it came in. A value that is not finite spreads to
+ * all of its image's outputs of the layer (it is in every frequency).
+ * Training never takes this path.
  */
 #include <cblas.h>
 #include <math.h>
@@ -43,9 +48,10 @@
 #include "sym.h"
 
 /* scratch for a chunk of images, in floats (two buffers of about this
- * size each, per thread); more images per chunk make the per-frequency
- * GEMMs wider (Koch's second layer: 13 images, 1 thread, 90 images/s;
- * 5 images, 80) */
+ * size each, per thread: 32 MB); more images per chunk make the
+ * per-frequency GEMMs wider, but larger chunks fell out of cache
+ * (Koch's second layer gets 7 images: its engine ran at 257-264 images/s
+ * on 2 threads, 228-257 with 2 or 3 times the scratch) */
 #define CHUNK_FLOATS ((size_t)4 << 20)
 /* threads at most */
 #define MAXT 16
@@ -63,6 +69,7 @@ struct sym_conv_dft {
 	float *mi;	/* OW x 2F: inverse along rows, scaled */
 	float *wr, *wi;	/* N1 F x OC x C: the kernels' spectra */
 	float *wcopy;	/* the weights they were made from */
+	int have;	/* whether wr, wi hold any weights' spectra yet */
 	float *a[MAXT], *b[MAXT];	/* each thread's ping-pong scratch,
 					 * cap floats each, made at first use */
 	size_t cap;
@@ -202,6 +209,7 @@ kernel_spectra(struct sym_conv_dft *d, const float *w)
 		    C);
 	}
 	memcpy(d->wcopy, w, (size_t)d->OC * C * K * K * sizeof *w);
+	d->have = 1;
 }
 
 struct sym_conv_dft *
@@ -266,9 +274,6 @@ sym_conv_dft_new(int C, int H, int W, int OC, int K, int pad)
 	pb = 2 * (size_t)d->N1 * C * 2 * d->F;
 	if (pb > d->cap)
 		d->cap = pb;
-	/* no weights seen yet: NaN compares unequal to anything */
-	for (size_t q = 0; q < (size_t)OC * C * K * K; q++)
-		d->wcopy[q] = NAN;
 	return d;
 }
 
@@ -378,8 +383,8 @@ products(const struct chunk *k)
 /* The inverse along columns for frequencies kw0 .. kw1 - 1 was
  * V = (cos ; sin) Y, in b as V[h][kw - kw0][o][2 nb];
  * (C + i S)(Yr + i Yi) = C Yr - S Yi + i (C Yi + S Yr), into
- * Q[h][2F][o nb + b] for the row inverse. Q is where the planes were,
- * past Y's end: see run_chunk. */
+ * Q[h][2F][o nb + b] for the row inverse, in a past Y's end (see
+ * run_chunk). */
 static void
 inverse_part(void *ctx, int lo, int hi)
 {
@@ -528,7 +533,8 @@ sym_conv_dft(struct sym_conv_dft *d, float *out, const float *in,
 			d->a[t] = sym_emalloc(d->cap * sizeof(float));
 			d->b[t] = sym_emalloc(d->cap * sizeof(float));
 		}
-	if (memcmp(w, d->wcopy, n * sizeof *w) != 0)
+	/* the bits, not the values: NaN weights are weights too */
+	if (!d->have || memcmp(w, d->wcopy, n * sizeof *w) != 0)
 		kernel_spectra(d, w);
 	j.d = d;
 	j.fuse = fuse;

@@ -197,7 +197,8 @@ size_t sym_conv_direct_wsize(int C, int OC, int K);
  * bias; with fuse, pooled into fuse->out as by sym_conv_direct, and out
  * not written. The object keeps the kernels' spectra (remade when w changes)
  * and the scratch. _pays: whether it saves enough over the direct
- * multiply-adds to be worth it (large kernels on large maps). */
+ * multiply-adds to be worth it (large kernels on large maps); only
+ * shapes with an output (OH, OW >= 1) may be given to _new. */
 struct sym_conv_dft;
 int sym_conv_dft_pays(int C, int H, int W, int OC, int K, int pad);
 struct sym_conv_dft *sym_conv_dft_new(int C, int H, int W, int OC, int K,
