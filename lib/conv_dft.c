@@ -70,12 +70,37 @@ struct sym_conv_dft {
 	float *wr, *wi;	/* N1 F x OC x C: the kernels' spectra */
 	float *wcopy;	/* the weights they were made from */
 	int have;	/* whether wr, wi hold any weights' spectra yet */
-	float *a[MAXT], *b[MAXT];	/* each thread's ping-pong scratch,
-					 * cap floats each, made at first use */
-	size_t cap;
+	size_t cap;	/* scratch floats per buffer and thread */
 	int nb;		/* images per chunk */
 	int ks;		/* frequencies kw per slice of the column inverse */
 };
+
+/* Each thread's two ping-pong buffers, shared by the DFT convolutions of
+ * a net (they run one at a time), grown to the largest one's need and
+ * kept: made anew for every call, their pages cost 8 % of a koch
+ * sym-embed in faults and zeroing. */
+struct sym_dft_scratch {
+	float *a[MAXT], *b[MAXT];
+	size_t cap;
+};
+
+struct sym_dft_scratch *
+sym_dft_scratch_new(void)
+{
+	return sym_ecalloc(1, sizeof(struct sym_dft_scratch));
+}
+
+void
+sym_dft_scratch_free(struct sym_dft_scratch *sc)
+{
+	if (!sc)
+		return;
+	for (int t = 0; t < MAXT; t++) {
+		free(sc->a[t]);
+		free(sc->b[t]);
+	}
+	free(sc);
+}
 
 /* multiply-adds of the DFT path per image, and of the direct one */
 static double
@@ -192,18 +217,19 @@ kern_part(void *ctx, int lo, int hi)
 /* The kernels' spectra, in chunks of output channels that fit the
  * scratch. */
 static void
-kernel_spectra(struct sym_conv_dft *d, const float *w)
+kernel_spectra(struct sym_conv_dft *d, struct sym_dft_scratch *sc,
+    const float *w)
 {
 	size_t K = d->K, C = d->C, F2 = 2 * d->F;
 	size_t per = 2 * d->N1 * C * F2, tper = K * C * F2;
 	int no = (int)(d->cap / (per > tper ? per : tper));
-	struct kern_args k = { d, d->a[0], 0, 0 };
+	struct kern_args k = { d, sc->a[0], 0, 0 };
 
 	if (no < 1)
 		no = 1;
 	for (k.o0 = 0; k.o0 < d->OC; k.o0 += k.no) {
 		k.no = d->OC - k.o0 < no ? d->OC - k.o0 : no;
-		forward2(d, d->a[0], d->b[0], w + (size_t)k.o0 * C * K * K,
+		forward2(d, sc->a[0], sc->b[0], w + (size_t)k.o0 * C * K * K,
 		    k.no * (int)C, (int)K, (int)K, K, K * K);
 		sym_par(kern_part, &k, d->N1, (size_t)d->N1 * d->F * k.no *
 		    C);
@@ -296,10 +322,6 @@ sym_conv_dft_free(struct sym_conv_dft *d)
 	free(d->wr);
 	free(d->wi);
 	free(d->wcopy);
-	for (int t = 0; t < MAXT; t++) {
-		free(d->a[t]);
-		free(d->b[t]);
-	}
 	free(d);
 }
 
@@ -479,6 +501,7 @@ run_chunk(struct chunk *k)
 /* what the threads share: chunks are taken in turn from next */
 struct job {
 	struct sym_conv_dft *d;
+	struct sym_dft_scratch *sc;
 	const struct sym_conv_fuse *fuse;
 	float *out;
 	const float *in;
@@ -497,8 +520,8 @@ worker_run(void *arg)
 	struct worker *w = arg;
 	struct job *j = w->j;
 	struct sym_conv_dft *d = j->d;
-	struct chunk k = { d, j->fuse, j->out, d->a[w->t], d->b[w->t], j->in,
-	    j->B, 0, 0, 0, 0 };
+	struct chunk k = { d, j->fuse, j->out, j->sc->a[w->t], j->sc->b[w->t],
+	    j->in, j->B, 0, 0, 0, 0 };
 	int i;
 
 	while ((i = atomic_fetch_add(&j->next, 1)) * d->nb < j->B) {
@@ -510,8 +533,8 @@ worker_run(void *arg)
 }
 
 void
-sym_conv_dft(struct sym_conv_dft *d, float *out, const float *in,
-    const float *w, int B, const struct sym_conv_fuse *fuse)
+sym_conv_dft(struct sym_conv_dft *d, struct sym_dft_scratch *sc, float *out,
+    const float *in, const float *w, int B, const struct sym_conv_fuse *fuse)
 {
 	size_t n = (size_t)d->OC * d->C * d->K * d->K;
 	int blas = openblas_get_num_threads(), nt = blas,
@@ -526,17 +549,24 @@ sym_conv_dft(struct sym_conv_dft *d, float *out, const float *in,
 		nt = nchunk;
 	if (nt < 1)
 		nt = 1;
-	/* kept for the next call: made anew, its pages cost 8 % of a
-	 * koch sym-embed in faults and zeroing */
+	if (sc->cap < d->cap) {
+		for (t = 0; t < MAXT; t++) {
+			free(sc->a[t]);
+			free(sc->b[t]);
+			sc->a[t] = sc->b[t] = NULL;
+		}
+		sc->cap = d->cap;
+	}
 	for (t = 0; t < nt; t++)
-		if (!d->a[t]) {
-			d->a[t] = sym_emalloc(d->cap * sizeof(float));
-			d->b[t] = sym_emalloc(d->cap * sizeof(float));
+		if (!sc->a[t]) {
+			sc->a[t] = sym_emalloc(sc->cap * sizeof(float));
+			sc->b[t] = sym_emalloc(sc->cap * sizeof(float));
 		}
 	/* the bits, not the values: NaN weights are weights too */
 	if (!d->have || memcmp(w, d->wcopy, n * sizeof *w) != 0)
-		kernel_spectra(d, w);
+		kernel_spectra(d, sc, w);
 	j.d = d;
+	j.sc = sc;
 	j.fuse = fuse;
 	j.out = out;
 	j.in = in;

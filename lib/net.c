@@ -60,6 +60,7 @@ struct sym_net {
 				 * the input gradient by the direct kernel */
 	int nodirect;		/* convs by im2col and GEMM only */
 	int nodft;		/* eval convs never by DFT */
+	struct sym_dft_scratch *dftscr;	/* what those by DFT share */
 	double tgemm, ttotal;
 };
 
@@ -457,6 +458,7 @@ sym_net_free(struct sym_net *n)
 	free_work(n);
 	for (int i = 0; i < n->nl; i++)
 		sym_conv_dft_free(n->L[i].dft);
+	sym_dft_scratch_free(n->dftscr);
 	free(n->L);
 	free(n->spec);
 	free(n->params);
@@ -633,10 +635,13 @@ by_dft(const struct sym_net *n, const struct layer *l)
 	    l->oc, l->k, l->pad);
 }
 
-/* conv l's DFT object, made at first use */
+/* conv l's DFT object, and the net's scratch for it (n->dftscr), made
+ * at first use */
 static struct sym_conv_dft *
-dft_of(struct layer *l)
+dft_of(struct sym_net *n, struct layer *l)
 {
+	if (!n->dftscr)
+		n->dftscr = sym_dft_scratch_new();
 	if (!l->dft)
 		l->dft = sym_conv_dft_new(l->c, l->h, l->w, l->oc, l->k,
 		    l->pad);
@@ -657,7 +662,9 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	 * and the shape allow (backward makes its own for the weight
 	 * gradient). direct: done without im2col */
 	if (by_dft(n, l)) {
-		sym_conv_dft(dft_of(l), l->out, x, W, B, NULL);
+		struct sym_conv_dft *d = dft_of(n, l);
+
+		sym_conv_dft(d, n->dftscr, l->out, x, W, B, NULL);
 		direct = 1;
 	} else {
 		direct = !n->nodirect && sym_conv_direct(l->out, x, W,
@@ -801,7 +808,9 @@ fused_conv_pool(struct sym_net *n, int i, int bn, int relu, int p,
 	 * then a pass */
 	t = now();
 	if (by_dft(n, l)) {
-		sym_conv_dft(dft_of(l), NULL, x, n->params + l->wo, B, &f);
+		struct sym_conv_dft *d = dft_of(n, l);
+
+		sym_conv_dft(d, n->dftscr, NULL, x, n->params + l->wo, B, &f);
 		n->tgemm += now() - t;
 		return;
 	}

@@ -200,11 +200,17 @@ size_t sym_conv_direct_wsize(int C, int OC, int K);
  * multiply-adds to be worth it (large kernels on large maps); only
  * shapes with an output (OH, OW >= 1) may be given to _new. */
 struct sym_conv_dft;
+/* Each thread's scratch, shared by the calls of one thread of control
+ * (a net's layers), grown as needed and kept until freed. */
+struct sym_dft_scratch;
+struct sym_dft_scratch *sym_dft_scratch_new(void);
+void sym_dft_scratch_free(struct sym_dft_scratch *sc);
 int sym_conv_dft_pays(int C, int H, int W, int OC, int K, int pad);
 struct sym_conv_dft *sym_conv_dft_new(int C, int H, int W, int OC, int K,
     int pad);
-void sym_conv_dft(struct sym_conv_dft *d, float *out, const float *in,
-    const float *w, int B, const struct sym_conv_fuse *fuse);
+void sym_conv_dft(struct sym_conv_dft *d, struct sym_dft_scratch *sc,
+    float *out, const float *in, const float *w, int B,
+    const struct sym_conv_fuse *fuse);
 void sym_conv_dft_free(struct sym_conv_dft *d);
 /* For tests: at most nb images per chunk (fewer than the scratch budget
  * allows), so that small shapes run in several chunks and threads. */

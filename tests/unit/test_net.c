@@ -491,7 +491,8 @@ direct_history(void)
  * widths (the Nyquist frequency), padding, kernels of 1 to 10, a
  * plane as small as the kernel; in chunks of 1 to 3 images, so that
  * with 2 threads chunks run side by side, and in one chunk, where
- * OpenBLAS's threads work inside it; new weights are seen. */
+ * OpenBLAS's threads work inside it; new weights are seen. All shapes
+ * share one scratch, which grows and shrinks in use. */
 static void
 dft_conv(void)
 {
@@ -499,8 +500,9 @@ dft_conv(void)
 		{ 3, 5, 3, 1, 8, 8, 4 }, { 2, 4, 4, 0, 9, 11, 5 },
 		{ 1, 3, 10, 0, 21, 20, 3 }, { 4, 6, 7, 3, 12, 9, 7 },
 		{ 5, 2, 1, 0, 6, 7, 2 }, { 2, 3, 5, 0, 5, 5, 3 },
-		{ 16, 24, 7, 0, 24, 24, 5 },
+		{ 16, 24, 7, 0, 24, 24, 5 }, { 2, 3, 4, 1, 10, 10, 3 },
 	};
+	struct sym_dft_scratch *sc = sym_dft_scratch_new();
 
 	for (size_t t = 0; t < sizeof(cs) / sizeof(cs[0]); t++) {
 		int C = cs[t][0], OC = cs[t][1], K = cs[t][2], P = cs[t][3],
@@ -520,7 +522,7 @@ dft_conv(void)
 			for (int th = 1; th <= 2; th++) {
 				sym_blas_threads(th);
 				memset(y, 0xff, nout * 4);	/* all written */
-				sym_conv_dft(d, y, x, w, B, NULL);
+				sym_conv_dft(d, sc, y, x, w, B, NULL);
 				if (!(maxdiff(y, r, nout) < 1e-5 * (1 +
 				    maxabs(r, nout))))
 					fprintf(stderr, "dft conv case %zu: "
@@ -538,7 +540,7 @@ dft_conv(void)
 			sym_conv_dft_chunk(d, 1 + (int)t % 3);
 		}
 		sym_blas_threads(2);
-		sym_conv_dft(d, y, x, w, B, NULL);
+		sym_conv_dft(d, sc, y, x, w, B, NULL);
 		CHECK(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r, nout)));
 		{
 			/* fused: pooled as it goes, the same bits as
@@ -556,7 +558,7 @@ dft_conv(void)
 			sym_affine_pool_forward(p1, y, a, bb, f.relu, OC, B,
 			    OH, OW, S);
 			memset(p2, 0xff, np * 4);
-			sym_conv_dft(d, NULL, x, w, B, &f);
+			sym_conv_dft(d, sc, NULL, x, w, B, &f);
 			CHECK(memcmp(p1, p2, np * 4) == 0);
 			free(a);
 			free(bb);
@@ -591,12 +593,13 @@ dft_conv(void)
 		fill(x, 2 * 81);
 		for (int i = 0; i < 3 * 2 * 16; i++)
 			memcpy(&w[i], &qnan, 4);
-		sym_conv_dft(d, y, x, w, 1, NULL);
+		sym_conv_dft(d, sc, y, x, w, 1, NULL);
 		for (int i = 0; i < 3 * 36; i++)
 			nan += isnan(y[i]) != 0;
 		CHECK(nan == 3 * 36);
 		sym_conv_dft_free(d);
 	}
+	sym_dft_scratch_free(sc);
 }
 
 /* A net whose second conv goes by DFT in eval mode: the embeddings of
