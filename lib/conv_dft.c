@@ -102,7 +102,7 @@ sym_dft_scratch_free(struct sym_dft_scratch *sc)
 	free(sc);
 }
 
-/* multiply-adds of the DFT path per image, and of the direct one */
+/* multiply-adds of the DFT path per image, transforms included */
 static double
 dft_cost(int C, int OC, int N1, int N2, int OH, int OW)
 {
