@@ -335,26 +335,15 @@ struct chunk {
 	int kw0, kw1;		/* the slice of V in b */
 };
 
-/* the chunk's images, channel-major input, into zero-bordered N1 x N2
- * planes in a, plane p = c nb + b */
+/* the chunk's images into zero-bordered N1 x N2 planes in a */
 static void
 planes_part(void *ctx, int lo, int hi)
 {
 	const struct chunk *k = ctx;
 	const struct sym_conv_dft *d = k->d;
-	size_t plane = (size_t)d->N1 * d->N2;
 
-	for (int p = lo; p < hi; p++) {
-		int c = p / k->nb, b = p % k->nb;
-		float *dst = k->a + p * plane;
-		const float *src = k->in + ((size_t)c * k->B + k->b0 + b) *
-		    d->H * d->W;
-
-		memset(dst, 0, plane * sizeof(float));
-		for (int y = 0; y < d->H; y++)
-			memcpy(dst + (size_t)(y + d->pad) * d->N2 + d->pad,
-			    src + (size_t)y * d->W, d->W * sizeof(float));
-	}
+	sym_pad_planes(k->a, k->in, k->B, d->H, d->W, d->pad, k->b0, k->nb,
+	    lo, hi);
 }
 
 /* the planes' spectra from U (in a) into b as X[bin][c][3 nb]: real

@@ -39,24 +39,32 @@ struct dconv {
 	size_t plane, cs, N;
 };
 
-/* copy images b0 .. b0 + nb - 1 of channel-major input into zero-bordered
- * planes, channel c's nb planes one after another */
+void
+sym_pad_planes(float *dst, const float *in, int B, int H, int W, int pad,
+    int b0, int nb, int lo, int hi)
+{
+	int Wp = W + 2 * pad;
+	size_t plane = (size_t)(H + 2 * pad) * Wp;
+
+	for (int p = lo; p < hi; p++) {
+		int c = p / nb, b = p % nb;
+		float *o = dst + (size_t)p * plane;
+		const float *src = in + ((size_t)c * B + b0 + b) * H * W;
+
+		memset(o, 0, plane * sizeof(float));
+		for (int y = 0; y < H; y++)
+			memcpy(o + (size_t)(y + pad) * Wp + pad,
+			    src + (size_t)y * W, W * sizeof(float));
+	}
+}
+
 static void
 pad_part(void *ctx, int lo, int hi)
 {
 	const struct dconv *d = ctx;
 
-	for (int p = lo; p < hi; p++) {
-		int c = p / d->nb, b = p % d->nb;
-		float *dst = (float *)d->pin + (size_t)p * d->plane;
-		const float *src = d->in + ((size_t)c * d->B + d->b0 + b) *
-		    d->H * d->W;
-
-		memset(dst, 0, d->plane * sizeof(float));
-		for (int y = 0; y < d->H; y++)
-			memcpy(dst + (size_t)(y + d->pad) * d->Wp + d->pad,
-			    src + (size_t)y * d->W, d->W * sizeof(float));
-	}
+	sym_pad_planes((float *)d->pin, d->in, d->B, d->H, d->W, d->pad,
+	    d->b0, d->nb, lo, hi);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -184,6 +184,12 @@ struct sym_conv_fuse {
 int sym_conv_direct(float *out, const float *in, const float *w, int C,
     int B, int H, int W, int OC, int K, int pad, float *buf, size_t cap,
     float *wpk, const struct sym_conv_fuse *fuse);
+/* Planes lo .. hi - 1 of images b0 .. b0 + nb - 1 of channel-major in
+ * (C x B x H x W) into dst with a zero border of pad, (H + 2 pad) x
+ * (W + 2 pad) each, plane p = c nb + b: what the direct and the DFT
+ * convolutions read. */
+void sym_pad_planes(float *dst, const float *in, int B, int H, int W,
+    int pad, int b0, int nb, int lo, int hi);
 /* Whether sym_conv_direct takes such a shape (given scratch enough); the
  * scratch it needs for one image (a net keeps that much, so that the
  * shape and the CPU alone choose the path, not the batch size); the size
