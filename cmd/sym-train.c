@@ -185,6 +185,9 @@ main(int argc, char **argv)
 	const char *valpath = NULL;
 	int threads = 2, verbose = 0, ch, valopt = 0;
 	const char *drawopt = NULL;	/* an option of drawn pairs */
+	const char *pairopt = NULL;	/* an option of the pair losses */
+	const char *protoopt = NULL;	/* an option of proto episodes */
+	int marginopt = 0;
 	long long maxmem = 4096;
 	FILE *vf;
 
@@ -233,6 +236,7 @@ main(int argc, char **argv)
 				    optarg);
 			break;
 		case O_MARGIN:
+			marginopt = 1;
 			o.margin = (float)sym_parse_double(optarg, 1e-6, 1e6,
 			    "--margin");
 			break;
@@ -241,6 +245,7 @@ main(int argc, char **argv)
 			    "--epochs");
 			break;
 		case 'b':
+			pairopt = "--batch";
 			o.batch = (int)sym_parse_long(optarg, 1, 65536,
 			    "--batch");
 			break;
@@ -292,31 +297,36 @@ main(int argc, char **argv)
 			o.unshared = 1;
 			break;
 		case O_PPE:
-			drawopt = "--pairs-per-epoch";
+			pairopt = drawopt = "--pairs-per-epoch";
 			o.pairs_per_epoch = (long)sym_parse_long(optarg, 1,
 			    1000000000, "--pairs-per-epoch");
 			break;
 		case O_SGN:
-			drawopt = "--same-group-negatives";
+			pairopt = drawopt = "--same-group-negatives";
 			o.same_group_neg = sym_parse_double(optarg, 0, 1,
 			    "--same-group-negatives");
 			break;
 		case O_WAY:
+			protoopt = "--way";
 			o.way = (int)sym_parse_long(optarg, 2, 1000, "--way");
 			break;
 		case O_SHOT:
+			protoopt = "--shot";
 			o.shot = (int)sym_parse_long(optarg, 1, 1000,
 			    "--shot");
 			break;
 		case O_QUERY:
+			protoopt = "--query";
 			o.query = (int)sym_parse_long(optarg, 1, 1000,
 			    "--query");
 			break;
 		case O_EPISODES:
+			protoopt = "--episodes";
 			o.episodes = (long)sym_parse_long(optarg, 1,
 			    100000000, "--episodes");
 			break;
 		case O_WITHIN:
+			protoopt = "--within-group";
 			o.within_group = sym_parse_double(optarg, 0, 1,
 			    "--within-group");
 			break;
@@ -381,6 +391,14 @@ main(int argc, char **argv)
 	 * is checked once known) */
 	if (sym_views_check(o.views, o.loss, 1, 1) < 0)
 		sym_usage_die("--views: %s", sym_strerror());
+	/* an option the loss does not use is a mistake (a forgotten
+	 * --loss proto would train the default for a whole run) */
+	if (o.loss != SYM_LOSS_PROTO && protoopt)
+		sym_usage_die("%s needs --loss proto", protoopt);
+	if (o.loss == SYM_LOSS_PROTO && pairopt)
+		sym_usage_die("%s is for the pair losses, not proto", pairopt);
+	if (o.loss != SYM_LOSS_CONTRASTIVE && marginopt)
+		sym_usage_die("--margin needs --loss contrastive");
 	if (o.loss == SYM_LOSS_PROTO && o.unshared)
 		sym_usage_die("--unshared needs a pair loss, not proto");
 	if ((long long)o.way * (o.shot + o.query) > 65536)

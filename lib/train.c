@@ -113,17 +113,20 @@ extra_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
 	const char *opt = extra_opts(turns, mirror);
 	uint32_t nc = d->hdr.nclasses;
 	int nt = turns ? 4 : 1, nv = nt * (mirror ? 2 : 1);
-	size_t need;
+	size_t need, total;
 
 	if (turns && h != w)
 		sym_die("%s: --rotate-classes needs square images, not %dx%d",
 		    t->name, w, h);
-	if (sym_mul_size(&need, (size_t)d->n, nv * (t->isz + 4)) < 0 ||
-	    (max_memory && need > max_memory))
+	/* the limit counts the input too: it stays in memory beside its nv
+	 * copies */
+	if (sym_mul_size(&total, (size_t)d->n, (nv + 1) * (t->isz + 4)) < 0 ||
+	    (max_memory && total > max_memory))
 		sym_die("%s: %s needs %.0f MB of memory, the limit is %.0f MB "
 		    "(see --max-memory)", t->name, opt,
-		    (double)nv * d->n * (t->isz + 4) / 1e6 + 0.5,
+		    (double)(nv + 1) * d->n * (t->isz + 4) / 1e6 + 0.5,
 		    max_memory / 1e6);
+	need = total / (nv + 1) * nv;
 	t->own = sym_emalloc(need / (t->isz + 4) * t->isz + 1);
 	t->ownlab = sym_emalloc(nv * d->n * sizeof(uint32_t));
 	/* a fresh class list: the names first, as in the input */

@@ -162,10 +162,11 @@ three.sym" ]
 }
 
 @test "sym-train: losses and options that change the model all run" {
-	for a in "--loss bce" "--loss concat --unshared" "--loss proto --way 3 --shot 2 --query 2 --episodes 5" \
-	    "--optimizer sgd --momentum 0.5 --schedule step --weight-decay 0.001" \
-	    "--augment --rotate-classes --same-group-negatives 0.5"; do
-		run -0 sym-train -q --arch mlp -e 1 --pairs-per-epoch 256 $a -o m.model < "$D/small.sym"
+	pp="--pairs-per-epoch 256"
+	for a in "--loss bce $pp" "--loss concat --unshared $pp" "--loss proto --way 3 --shot 2 --query 2 --episodes 5" \
+	    "--optimizer sgd --momentum 0.5 --schedule step --weight-decay 0.001 $pp" \
+	    "--augment --rotate-classes --same-group-negatives 0.5 $pp"; do
+		run -0 sym-train -q --arch mlp -e 1 $a -o m.model < "$D/small.sym"
 		[ -s m.model ]
 		rm m.model
 	done
@@ -194,13 +195,13 @@ three.sym" ]
 	run -0 sym-info m.model
 	[[ "$output" == *"meta: rotate-classes=yes"* ]]
 	[[ "$output" == *"meta: mirror-classes=yes"* ]]
-	# 1000 images of 788 bytes fit in 1 MB, their 8 variants do not
+	# 1000 images of 788 bytes fit in 1 MB, with their 8 variants they do not
 	run -1 --separate-stderr sym-train $p --way 5 --rotate-classes --mirror-classes \
 	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
-	[ "$stderr" = "sym-train: stdin: --rotate-classes --mirror-classes needs 7 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-train: stdin: --rotate-classes --mirror-classes needs 8 MB of memory, the limit is 1 MB (see --max-memory)" ]
 	run -1 --separate-stderr sym-train $p --way 5 --mirror-classes \
 	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
-	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 2 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 3 MB of memory, the limit is 1 MB (see --max-memory)" ]
 }
 
 @test "sym-train: --within-group draws an episode's classes from one group" {
