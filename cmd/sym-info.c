@@ -128,6 +128,9 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* -c prints nothing, whatever else is asked */
+	if (check)
+		header_only = records = 0;
 	f = sym_open_input(optind < argc ? argv[optind] : NULL, &name);
 
 	/* read: a model file, or a stream */
@@ -196,16 +199,13 @@ main(int argc, char *argv[])
 			double n2 = 0;
 			int bad = 0;
 
+			/* valid: what sym-match takes */
+			if (check && sym_embedding_check(rec.f32, nvals, name,
+			    rec.index) < 0)
+				sym_die("%s", sym_strerror());
 			for (size_t i = 0; i < nvals; i++) {
 				double v = rec.f32[i];
 				if (!isfinite(v)) {
-					/* nothing downstream takes them */
-					if (check)
-						sym_die("%s: record %llu: "
-						    "value %zu is not finite "
-						    "(%g)", name,
-						    (unsigned long long)
-						    rec.index, i, v);
 					nonfinite++;
 					bad = 1;
 					continue;

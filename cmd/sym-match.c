@@ -133,25 +133,11 @@ now(void)
 
 /* ---- input checks ---- */
 
-/* Every value finite, and the squared length small enough that any
- * squared distance between two such vectors, at most 4 times the larger
- * one, is finite in float too. */
 static void
 check_finite(const float *v, size_t D, const char *name, uint64_t index)
 {
-	double sq = 0;
-	size_t k;
-
-	for (k = 0; k < D; k++) {
-		if (!isfinite(v[k]))
-			sym_die("%s: record %llu: value %zu is not finite (%g)",
-			    name, (unsigned long long)index, k, (double)v[k]);
-		sq += (double)v[k] * v[k];
-	}
-	if (sq > FLT_MAX / 4)
-		sym_die("%s: record %llu: values too large (squared length "
-		    "%g, over %g)", name, (unsigned long long)index, sq,
-		    (double)(FLT_MAX / 4));
+	if (sym_embedding_check(v, D, name, index) < 0)
+		sym_die("%s", sym_strerror());
 }
 
 static void
@@ -917,15 +903,25 @@ main(int argc, char *argv[])
 	if ((o.episodes || o.verify) && o.nsupport)
 		sym_usage_die("--support is for classifying, not %s",
 		    o.verify ? "--verify" : "--episodes");
+	if (epopt && !o.episodes)
+		sym_usage_die("--way, --shot, --queries, --seed and "
+		    "--within-group need --episodes");
 	if (!o.episodes && !o.verify && !o.nsupport) {
 		sym_warn("no support set (-s file)");
 		usage(stderr);
 		free(o.support);
 		return 2;
 	}
-	if (epopt && !o.episodes)
-		sym_usage_die("--way, --shot, --queries, --seed and "
-		    "--within-group need --episodes");
+	/* standard input can be read once */
+	{
+		int nstdin = !o.input || strcmp(o.input, "-") == 0;
+
+		for (int i = 0; i < o.nsupport; i++)
+			nstdin += strcmp(o.support[i], "-") == 0;
+		if (nstdin > 1)
+			sym_usage_die("standard input is read once: -s - "
+			    "needs the queries in a file, and only one -s -");
+	}
 	if (o.threshold >= 0 && !o.verify)
 		sym_usage_die("--threshold needs --verify");
 	if (o.verify && (o.k != 1 || o.reduce_mean >= 0 || o.reject >= 0 ||
@@ -952,9 +948,16 @@ main(int argc, char *argv[])
 		rc = verify(&o, &sum);
 	else
 		rc = classify(&o, &sum);
-	summary_close(&sum);
+	/* the summary is written last, and only when the results were:
+	 * a failed run leaves an old summary as it was */
+	if (!rc)
+		rc = sym_fshut(stdout, "<stdout>");
+	if (!rc)
+		summary_close(&sum);
+	else if (sum.path) {
+		fclose(sum.f);
+		free(sum.buf);
+	}
 	free(o.support);
-	if (rc)
-		return rc;
-	return sym_fshut(stdout, "<stdout>");
+	return rc;
 }

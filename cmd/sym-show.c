@@ -361,6 +361,17 @@ show_matches(struct sym_reader *qr, const char *qname, const struct opts *o,
 	i = 0;
 	while (i < n && sym_eread(qr, &rec) > 0)
 		for (; i < n && order[i]->idx == rec.index; i++) {
+			/* the class sym-match saw must be this query's: else
+			 * the sheet would frame other images by its answers */
+			const struct sym_header *h = sym_reader_header(qr);
+			const char *cls = rec.label == SYM_NOLABEL ? "-" :
+			    h->classes[rec.label];
+
+			if (strcmp(cls, order[i]->truth) != 0)
+				sym_die("%s: query %llu is \"%s\", %s says "
+				    "\"%s\": not the queries it answers",
+				    qname, (unsigned long long)rec.index, cls,
+				    o->matches, order[i]->truth);
 			order[i]->px = sym_emalloc(ib);
 			memcpy(order[i]->px, rec.u8, ib);
 		}

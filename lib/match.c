@@ -575,3 +575,28 @@ sym_class_means(float *out, uint64_t *cnt, const float *x,
 		for (k = 0; k < D && cnt[c]; k++)
 			out[c * D + k] /= (float)cnt[c];
 }
+
+/* Every value finite, and the squared length small enough that any
+ * squared distance between two such vectors, at most 4 times the larger
+ * one, is finite in float too. Items are named by their index in the
+ * stream (0-based, as sym-match's query column). */
+int
+sym_embedding_check(const float *v, size_t D, const char *name,
+    uint64_t index)
+{
+	double sq = 0;
+	size_t k;
+
+	for (k = 0; k < D; k++) {
+		if (!isfinite(v[k]))
+			return sym_seterr("%s: item %llu: value %zu is not "
+			    "finite (%g)", name, (unsigned long long)index, k,
+			    (double)v[k]);
+		sq += (double)v[k] * v[k];
+	}
+	if (sq > FLT_MAX / 4)
+		return sym_seterr("%s: item %llu: values too large (squared "
+		    "length %g, over %g)", name, (unsigned long long)index,
+		    sq, (double)(FLT_MAX / 4));
+	return 0;
+}

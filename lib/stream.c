@@ -49,6 +49,18 @@ sym_header_free(struct sym_header *h)
 	h->nclasses = h->nmeta = 0;
 }
 
+/* The first control byte (below 0x20, or 0x7f) of a class name, or -1.
+ * Names end up in sym-match's TSV lines: a tab or newline would add a
+ * column or a line. */
+static int
+name_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (unsigned char)*s;
+	return -1;
+}
+
 /* Slots allocated for n class names: sym_header_add_class grows the
  * array when nclasses reaches a power of two, so every class array holds
  * the next power of two at least. */
@@ -269,6 +281,11 @@ sym_writer_new(FILE *f, const char *name, const struct sym_header *h)
 		if (n == 0 || n > 65535) {
 			sym_seterr("%s: class name of %zu bytes (1..65535)",
 			    name, n);
+			return NULL;
+		}
+		if (name_control(h->classes[i]) >= 0) {
+			sym_seterr("%s: class name with a control character "
+			    "(0x%02x)", name, name_control(h->classes[i]));
 			return NULL;
 		}
 		slen += 2 + n;
@@ -628,6 +645,12 @@ read_header(struct sym_reader *r, struct sym_header *h)
 		h->classes[i] = take_string(s, slen, &off, 0);
 		if (!h->classes[i] || !h->classes[i][0])
 			goto bad;
+		if (name_control(h->classes[i]) >= 0) {
+			free(s);
+			return sym_seterr("%s: bad header: class %u's name "
+			    "has a control character (0x%02x)", r->name, i,
+			    name_control(h->classes[i]));
+		}
 	}
 	/* names identify classes: a duplicate would be ambiguous */
 	if (dup_class(h, &dup) < 0) {

@@ -53,6 +53,12 @@ void sym_knn(uint32_t *olab, float *ocost, const float *q, size_t nq,
  * fixed order: the cost sym_knn ranks by and reports. */
 float sym_dist2(const float *a, const float *b, int D);
 
+/* 0 when sym-match can search the embedding v of D values: all finite,
+ * squared length at most FLT_MAX / 4. Else -1, and sym_strerror() says
+ * why, naming item index of name. */
+int sym_embedding_check(const float *v, size_t D, const char *name,
+    uint64_t index);
+
 /* The bf16 pass (match_bf16.c). Vectors are packed centred on mu as D2 =
  * ceil(D / 2) 32-bit words of two bf16 each, with their squared norms
  * sn (of x - mu, fp32): queries row after row (n x D2 words), support

@@ -63,7 +63,22 @@ std: 1.70783" ]
 	[[ "$output" == *$'\nmean-norm: 5\nnon-finite: 2' ]]
 	run -1 --separate-stderr sym-info --check nf.emb
 	[ -z "$output" ]
-	[ "$stderr" = "sym-info: nf.emb: record 0: value 0 is not finite (nan)" ]
+	[ "$stderr" = "sym-info: nf.emb: item 0: value 0 is not finite (nan)" ]
+	# what sym-match refuses: a squared length over FLT_MAX / 4
+	printf 'a 1 2\nb 3e19 3e19\n' | mkemb > big.emb
+	run -1 --separate-stderr sym-info --check big.emb
+	[ "$stderr" = "sym-info: big.emb: item 1: values too large (squared length 1.8e+39, over 8.50706e+37)" ]
+	run -1 --separate-stderr sym-match -s big.emb big.emb
+	[ "$stderr" = "sym-match: big.emb: item 1: values too large (squared length 1.8e+39, over 8.50706e+37)" ]
+	# -c prints nothing, with -H or -r as well; its status still counts
+	for o in -cH -cr; do
+		run -1 --separate-stderr sym-info $o nf.emb
+		[ -z "$output" ]
+		[ "$stderr" = "sym-info: nf.emb: item 0: value 0 is not finite (nan)" ]
+	done
+	printf 'a 1 2\n' | mkemb > ok.emb
+	run -0 --separate-stderr sym-info -cH ok.emb
+	[ -z "$output$stderr" ]
 }
 
 @test "sym-info: empty input is refused" {

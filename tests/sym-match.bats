@@ -110,15 +110,15 @@ z	0	0	0	1" ]
 	printf 'a 0 0\nb nan 1\n' | mkemb > nan.emb
 	run -1 --separate-stderr sym-match -s nan.emb q.emb
 	[ -z "$output" ]
-	[ "$stderr" = "sym-match: nan.emb: record 1: value 0 is not finite (nan)" ]
+	[ "$stderr" = "sym-match: nan.emb: item 1: value 0 is not finite (nan)" ]
 	printf 'a 1 inf\n' | mkemb > inf.emb
 	run -1 --separate-stderr sym-match -s sup.emb < inf.emb
-	[ "$stderr" = "sym-match: stdin: record 0: value 1 is not finite (inf)" ]
+	[ "$stderr" = "sym-match: stdin: item 0: value 1 is not finite (inf)" ]
 	# finite, but squared distances would overflow a float
 	printf 'a 1e20 0\nb 0 1\n' | mkemb > big.emb
 	run -1 --separate-stderr sym-match -s big.emb q.emb
 	[ -z "$output" ]
-	[ "$stderr" = "sym-match: big.emb: record 0: values too large (squared length 1e+40, over 8.50706e+37)" ]
+	[ "$stderr" = "sym-match: big.emb: item 0: values too large (squared length 1e+40, over 8.50706e+37)" ]
 }
 
 @test "sym-match: a copy of a support vector scores exactly 1" {
@@ -221,6 +221,20 @@ mkep() {
 	run -2 --separate-stderr sym-match -s ep.emb --way 3 ep.emb
 	[ "${stderr_lines[0]}" = "sym-match: --way, --shot, --queries, --seed and --within-group need --episodes" ]
 	[ -z "$output" ]
+	# the same without -s: the missing --episodes is what is said
+	run -2 --separate-stderr sym-match --way 3 ep.emb
+	[ "${stderr_lines[0]}" = "sym-match: --way, --shot, --queries, --seed and --within-group need --episodes" ]
+}
+
+@test "sym-match: standard input is read once" {
+	printf 'a 0 0\nb 5 5\n' | mkemb > sup.emb
+	for a in "-s - -s - sup.emb" "-s -" "-s - -" "-s sup.emb -s - -"; do
+		run -2 --separate-stderr sym-match $a < sup.emb
+		[ "${stderr_lines[0]}" = "sym-match: standard input is read once: -s - needs the queries in a file, and only one -s -" ]
+		[ -z "$output" ]
+	done
+	run -0 sym-match -q -s - sup.emb < sup.emb
+	[ "$output" = $'0\ta\ta\t1.0000\n1\tb\tb\t1.0000' ]
 }
 
 @test "sym-match: --verify on separable and random pairs" {

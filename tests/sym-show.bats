@@ -127,6 +127,14 @@ setup() {
 	run -1 --separate-stderr sym-show -o x.png -m far.tsv -S five.sym five.sym
 	[ "$stderr" = "sym-show: five.sym: no query 9 (from far.tsv)" ]
 	[ ! -e x.png ]
+	# answers to other queries: query 1 is of class b, not a
+	printf '0\ta\ta\t0.5\n1\ta\ta\t0.5\n' > other.tsv
+	run -1 --separate-stderr sym-show -o x.png -m other.tsv -S five.sym five.sym
+	[ "$stderr" = "sym-show: five.sym: query 1 is \"b\", other.tsv says \"a\": not the queries it answers" ]
+	printf '2\t-\ta\t0.5\n' > nolabel.tsv
+	run -1 --separate-stderr sym-show -o x.png -m nolabel.tsv -S five.sym five.sym
+	[ "$stderr" = "sym-show: five.sym: query 2 is \"c\", nolabel.tsv says \"-\": not the queries it answers" ]
+	[ ! -e x.png ]
 	printf 'a 1 2 3 4\n' | mkimages 2 2 > small.sym
 	printf '0\ta\ta\t0.5\n' > ok.tsv
 	run -1 --separate-stderr sym-show -o x.png -m ok.tsv -S small.sym five.sym

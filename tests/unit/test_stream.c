@@ -261,9 +261,36 @@ test_bad_headers(void)
 	CHECK(MUTATE(len - 9, 0x55) == -1 && strstr(err, "bad record tag"));
 	/* duplicate class names: "a" twice */
 	CHECK(MUTATE(61, 'a') == -1 && strstr(err, "named twice"));
+	/* control characters in names: they would break sym-match's TSV */
+	CHECK(MUTATE(61, '\t') == -1 && strcmp(err, "mem: bad header: class "
+	    "1's name has a control character (0x09)") == 0);
+	CHECK(MUTATE(58, 0x7f) == -1 && strstr(err, "class 0's name has a "
+	    "control character (0x7f)"));
+	CHECK(MUTATE(58, 0x80) == 1);	/* a UTF-8 byte is no control */
 #undef MUTATE
 	free(c);
 	free(b);
+}
+
+/* The writer refuses the names a reader would. */
+static void
+test_name_control(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct sym_header h;
+
+	sym_header_init(&h, SYM_IMAGES, SYM_U8, 1, 1, 1);
+	sym_header_add_class(&h, "ok");
+	sym_header_add_class(&h, "a\nb");
+	CHECK(sym_writer_new(f, "mem", &h) == NULL &&
+	    strcmp(sym_strerror(), "mem: class name with a control character "
+	    "(0x0a)") == 0);
+	sym_header_free(&h);
+	fclose(f);
+	CHECK(len == 0);
+	free(buf);
 }
 
 static void
@@ -474,6 +501,7 @@ main(void)
 	test_concat_merge();
 	test_truncation_everywhere();
 	test_bad_headers();
+	test_name_control();
 	test_segment_mismatch();
 	test_memory_limit();
 	test_sampler();
