@@ -659,7 +659,7 @@ main(int argc, char *argv[])
 	const char *what;
 	uint32_t nout = 0, nsel = 0;
 	size_t obytes;
-	int ch, ow, oh, folder;
+	int ch, ow, oh, folder, seedopt = 0;
 
 	/* options */
 	sym_setprog(argv[0]);
@@ -669,9 +669,14 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_CLASSES:
+			if (!*optarg)
+				sym_usage_die("--classes: an empty list");
 			o.classes = optarg;
 			break;
 		case OPT_EXCLUDE:
+			if (!*optarg)
+				sym_usage_die("--exclude-classes: an empty "
+				    "list");
 			o.exclude = optarg;
 			break;
 		case OPT_PER_CLASS:
@@ -692,6 +697,7 @@ main(int argc, char *argv[])
 			o.shuffle = 1;
 			break;
 		case OPT_SEED:
+			seedopt = 1;
 			o.seed = (uint64_t)sym_parse_long(optarg, 0,
 			    9223372036854775807LL, "--seed");
 			break;
@@ -757,6 +763,8 @@ main(int argc, char *argv[])
 		sym_usage_die("--set: only for mnist, fashion and emnist");
 	if (o.split && strcmp(what, "emnist"))
 		sym_usage_die("--split: only for emnist");
+	if (seedopt && !o.shuffle)
+		sym_usage_die("--seed needs --shuffle");
 
 	/* read: classes and items, no pixels yet */
 	memset(&s, 0, sizeof(s));
@@ -899,8 +907,9 @@ main(int argc, char *argv[])
 
 		for (uint32_t j = 0; j < nout; j++)
 			unl += s.cls[order[j]] == s.nclasses;
-		fprintf(stderr, "sym-load: %lu images of %dx%d in %u "
-		    "classes", (unsigned long)nout, ow, oh, nsel);
+		fprintf(stderr, "sym-load: %lu image%s of %dx%d in %u "
+		    "class%s", (unsigned long)nout, nout == 1 ? "" : "s", ow,
+		    oh, nsel, nsel == 1 ? "" : "es");
 		if (unl)
 			fprintf(stderr, ", %lu of them without a class",
 			    (unsigned long)unl);

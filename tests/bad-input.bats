@@ -235,7 +235,7 @@ ecut" ]
 	printf 'a 1 2\nb 3 4\n' | mkemb > ok.sym
 	printf 'a 1 2\nb 3 nan\n' | mkemb > nan.sym
 	run -1 --separate-stderr sym-match -s ok.sym < nan.sym
-	is_err "sym-match: stdin: record 1: value 1 is not finite (nan)"
+	is_err "sym-match: stdin: item 1: value 1 is not finite (nan)"
 }
 
 @test "bad input: Inf in the support set (sym-match)" {
@@ -243,9 +243,9 @@ ecut" ]
 	printf 'a inf 2\nb 3 4\n' | mkemb > inf.sym
 	printf 'a 1 2\nb 3 -inf\n' | mkemb > minf.sym
 	run -1 --separate-stderr sym-match -s inf.sym < ok.sym
-	is_err "sym-match: inf.sym: record 0: value 0 is not finite (inf)"
+	is_err "sym-match: inf.sym: item 0: value 0 is not finite (inf)"
 	run -1 --separate-stderr sym-match -s minf.sym < ok.sym
-	is_err "sym-match: minf.sym: record 1: value 1 is not finite (-inf)"
+	is_err "sym-match: minf.sym: item 1: value 1 is not finite (-inf)"
 }
 
 # ---- image files ----
@@ -513,9 +513,29 @@ m.model" ]
 	[ -L sum.txt ]
 }
 
-@test "bad input: sym-match --summary into a missing folder fails before any output" {
+@test "bad input: sym-match --summary into a missing folder or onto a folder fails before any output" {
 	run -1 --separate-stderr sym-match -s "$D/e.sym" --summary nodir/s.txt < "$D/e.sym"
 	is_err "sym-match: nodir/s.txt: No such file or directory"
+	[ -z "$output" ]
+	mkdir d
+	run -1 --separate-stderr sym-match -s "$D/e.sym" --summary d < "$D/e.sym"
+	is_err "sym-match: d: Is a directory"
+	[ -z "$output" ]
+	run -1 --separate-stderr sym-train -o d < "$D/img.sym"
+	is_err "sym-train: d: Is a directory"
+	[ "$(ls -A)" = d ]
+	[ -z "$(ls -A d)" ]
+}
+
+@test "bad input: sym-match results that cannot be written leave the old --summary as it was" {
+	echo old > s.txt
+	run -1 --separate-stderr bash -c "exec sym-match -s $D/e.sym --summary s.txt < $D/e.sym > /dev/full"
+	is_err "sym-match: <stdout>: write error: No space left on device"
+	[ "$(cat s.txt)" = old ]
+	[ "$(ls -A)" = s.txt ]
+	# and written when they could be
+	run -0 sym-match -s "$D/e.sym" --summary s.txt < "$D/e.sym"
+	[[ "$(head -1 s.txt)" == "accuracy: "* ]]
 }
 
 @test "bad input: --help and --version into a full disk fail" {
@@ -595,6 +615,30 @@ m.model" ]
 	like_err "sym-train: *dense:0*"
 }
 
+@test "bad input: sym-train options of another loss are usage errors, found before reading" {
+	for a in "--way 3|--way needs --loss proto" \
+	    "-l bce --shot 2|--shot needs --loss proto" \
+	    "-l concat --query 2|--query needs --loss proto" \
+	    "--episodes 5|--episodes needs --loss proto" \
+	    "--within-group 0.5|--within-group needs --loss proto" \
+	    "-l proto -b 8|--batch is for the pair losses, not proto" \
+	    "--pairs-per-epoch 64 -l proto|--pairs-per-epoch is for the pair losses, not proto" \
+	    "-l proto --same-group-negatives 0.5|--same-group-negatives is for the pair losses, not proto" \
+	    "-l bce --margin 2|--margin needs --loss contrastive" \
+	    "--margin 2 -l proto|--margin needs --loss contrastive"; do
+		run -2 --separate-stderr sym-train ${a%%|*} -o m.model < /dev/null
+		is_err "sym-train: ${a#*|}"
+	done
+	# the same options with their own loss get as far as the input
+	run -1 --separate-stderr sym-train -l proto --way 3 --shot 2 --query 2 \
+	    --episodes 5 --within-group 0.5 -o m.model < /dev/null
+	like_err "sym-train: stdin: *"
+	run -1 --separate-stderr sym-train --margin 2 -b 8 --pairs-per-epoch 64 \
+	    --same-group-negatives 0.5 -o m.model < /dev/null
+	like_err "sym-train: stdin: *"
+	[ -z "$(ls -A)" ]
+}
+
 @test "bad input: sym-load numeric options out of range or malformed" {
 	run -2 --separate-stderr sym-load --size 0x5 fashion
 	is_err "sym-load: --size: 0x5: each side must be in 1..4096"
@@ -604,6 +648,14 @@ m.model" ]
 	is_err "sym-load: --per-class: -5 is out of range 1..1000000000"
 	run -2 --separate-stderr sym-load --limit '' fashion
 	is_err "sym-load: --limit: '' is not a whole number"
+	# options that would do nothing
+	run -2 --separate-stderr sym-load --classes '' fashion
+	is_err "sym-load: --classes: an empty list"
+	run -2 --separate-stderr sym-load --exclude-classes '' fashion
+	is_err "sym-load: --exclude-classes: an empty list"
+	run -2 --separate-stderr sym-load --seed 5 fashion
+	is_err "sym-load: --seed needs --shuffle"
+	[ -z "$output" ]
 }
 
 @test "bad input: numeric options of sym-pairs, sym-embed, sym-match, sym-show" {

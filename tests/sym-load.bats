@@ -313,7 +313,7 @@ mkmany() {
 	echo "255 0" | mkpng q/a.png 2 1
 	echo "0 0" | mkpng q/cat/1.png 2 1
 	run -0 --separate-stderr sym-load png q
-	[ "$stderr" = "sym-load: 3 images of 2x1 in 1 classes, 2 of them without a class" ]
+	[ "$stderr" = "sym-load: 3 images of 2x1 in 1 class, 2 of them without a class" ]
 	sym-load -q png q > q.sym
 	{
 		header 1 2 3 "png q" cat
