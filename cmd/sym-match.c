@@ -948,10 +948,15 @@ main(int argc, char *argv[])
 		rc = verify(&o, &sum);
 	else
 		rc = classify(&o, &sum);
-	/* the summary is written last, and only when the results were:
-	 * a failed run leaves an old summary as it was */
-	if (!rc)
-		rc = sym_fshut(stdout, "<stdout>");
+	/* the summary is written only when the results were: a failed
+	 * run leaves an old summary as it was. stdout stays open until
+	 * after it (--summary /dev/stdout writes to it). */
+	if (!rc && (fflush(stdout) != 0 || ferror(stdout))) {
+		if (errno == EPIPE)
+			sym_epipe_exit();
+		sym_warn("<stdout>: write error:");
+		rc = 1;
+	}
 	if (!rc)
 		summary_close(&sum);
 	else if (sum.path) {
@@ -959,5 +964,5 @@ main(int argc, char *argv[])
 		free(sum.buf);
 	}
 	free(o.support);
-	return rc;
+	return rc ? rc : sym_fshut(stdout, "<stdout>");
 }

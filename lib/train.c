@@ -668,7 +668,8 @@ resume(struct trainer *tr, long *epoch, long *step)
 	if (!st)
 		sym_die("%s: a model, not a checkpoint", name);
 	if (strcmp(sym_net_spec(ck->tower[0]), sym_net_spec(m->tower[0])) ||
-	    ck->loss != m->loss || ck->margin != m->margin ||
+	    ck->loss != m->loss || (m->loss == SYM_LOSS_CONTRASTIVE &&
+	    ck->margin != m->margin) ||
 	    ck->unshared != m->unshared || ck->c != m->c || ck->h != m->h ||
 	    ck->w != m->w)
 		sym_die("%s: checkpoint is %s %s %dx%dx%d%s, not what the "

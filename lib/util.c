@@ -358,14 +358,16 @@ sym_atomic_check(const char *path)
 	struct sym_atomic a;
 	struct stat st;
 
-	/* a device or FIFO is written in place: opening one to try it
-	 * could block (a FIFO without reader) */
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		return sym_seterr("%s:", path);
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return sym_seterr("%s:", path);
+		}
+		/* a device or FIFO is written in place: opening one to
+		 * try it could block (a FIFO without reader) */
+		if (!S_ISREG(st.st_mode))
+			return 0;
 	}
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return 0;
 	if (sym_atomic_open(&a, path) < 0)
 		return -1;
 	sym_atomic_abort(&a);

@@ -538,6 +538,14 @@ m.model" ]
 	[[ "$(head -1 s.txt)" == "accuracy: "* ]]
 }
 
+@test "bad input: sym-match --summary /dev/stdout follows the results on stdout" {
+	run -0 bash -c "sym-match -q -s $D/e.sym --summary /dev/stdout < $D/e.sym | cat"
+	[[ "$output" == *$'\naccuracy: '* ]]
+	[ -L /dev/stdout ]
+	run -0 bash -c "sym-match -q -s $D/e.sym --summary /dev/fd/1 < $D/e.sym | cat"
+	[[ "$output" == *$'\naccuracy: '* ]]
+}
+
 @test "bad input: --help and --version into a full disk fail" {
 	# stdout is /dev/full itself here: the shell opens it, nothing renames
 	for c in sym-load sym-pairs sym-info sym-train sym-embed; do

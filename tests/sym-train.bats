@@ -199,6 +199,12 @@ three.sym" ]
 	run -1 --separate-stderr sym-train $p --way 5 --rotate-classes --mirror-classes \
 	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
 	[ "$stderr" = "sym-train: stdin: --rotate-classes --mirror-classes needs 8 MB of memory, the limit is 1 MB (see --max-memory)" ]
+	# the input counts: its 2 mirror copies (1.6 MB) fit in 2 MB, all 3
+	# (2.4 MB) do not
+	run -1 --separate-stderr sym-train $p --way 5 --mirror-classes \
+	    --max-memory 2 < <(sym-load -q fashion --per-class 100)
+	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 3 MB of memory, the limit is 2 MB (see --max-memory)" ]
+	run -0 sym-train $p --way 5 --mirror-classes --max-memory 3 < <(sym-load -q fashion --per-class 100)
 	run -1 --separate-stderr sym-train $p --way 5 --mirror-classes \
 	    --max-memory 1 < <(sym-load -q fashion --per-class 100)
 	[ "$stderr" = "sym-train: stdin: --mirror-classes needs 3 MB of memory, the limit is 1 MB (see --max-memory)" ]
