@@ -1,6 +1,6 @@
 /*
  * conv_dft.c: convolution by the discrete Fourier transform, for the
- * eval-mode forward pass of layers whose kernels are large.
+ * forward pass (eval and training) of layers whose kernels are large.
  *
  * Why: Koch's tower spends four fifths of its multiply-adds in one layer,
  * 128 kernels of 7 x 7 x 64 over 48 x 48 maps (708 M per image). A
@@ -36,7 +36,12 @@
  * sum in other orders), so an image's embedding depends, in tens of
  * ulps, on the batch it came in. A value that is not finite spreads to
  * all of its image's outputs of the layer (it is in every frequency).
- * Training never takes this path.
+ * Training takes this path for the forward pass only: the backward pass
+ * stays direct, its gradients those of the convolution this one equals
+ * but for rounding. In training the weights change every step, so the
+ * kernels' spectra are remade every step; Koch's steps still gained
+ * 12-19 % (the input and weight gradients, two thirds of a step, are
+ * unchanged).
  */
 #include <cblas.h>
 #include <math.h>

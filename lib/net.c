@@ -59,7 +59,7 @@ struct sym_net {
 	float *wt;		/* conv weights flipped and transposed, for
 				 * the input gradient by the direct kernel */
 	int nodirect;		/* convs by im2col and GEMM only */
-	int nodft;		/* eval convs never by DFT */
+	int nodft;		/* convs never by DFT */
 	struct sym_dft_scratch *dftscr;	/* what those by DFT share */
 	double tgemm, ttotal;
 };
@@ -626,12 +626,13 @@ ensure(struct sym_net *n, int B)
 	n->bmax = B;
 }
 
-/* Whether conv l of an eval-mode pass goes by DFT: large kernels only
- * (conv_dft.c says why), never in training */
+/* Whether conv l's forward pass goes by DFT: large kernels only
+ * (conv_dft.c says why), in eval and training passes; the backward pass
+ * stays direct */
 static int
 by_dft(const struct sym_net *n, const struct layer *l)
 {
-	return !n->train && !n->nodft && sym_conv_dft_pays(l->c, l->h, l->w,
+	return !n->nodft && sym_conv_dft_pays(l->c, l->h, l->w,
 	    l->oc, l->k, l->pad);
 }
 

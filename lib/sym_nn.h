@@ -89,9 +89,10 @@ void sym_net_set_fusion(struct sym_net *net, int on);
  * numbers but for the last bits. Off only to test or time it against
  * im2col and GEMM. */
 void sym_net_set_direct(struct sym_net *net, int on);
-/* Eval-mode convolutions of large kernels by the discrete Fourier
- * transform (conv_dft.c), on by default: the same numbers up to rounding
- * (not only the last bits). Off only to test or time it. */
+/* Forward passes (eval and training) of convolutions with large kernels
+ * by the discrete Fourier transform (conv_dft.c), on by default: the same
+ * numbers up to rounding (not only the last bits). Off only to test or
+ * time it. */
 void sym_net_set_dft(struct sym_net *net, int on);
 
 /* ---- heads and losses ---- */
@@ -198,7 +199,7 @@ int sym_conv_direct_runs(int H, int W, int K, int pad);
 size_t sym_conv_direct_scratch(int C, int H, int W, int K, int pad);
 size_t sym_conv_direct_wsize(int C, int OC, int K);
 
-/* Convolution by DFT (conv_dft.c), eval-mode forward: in C x B x H x W,
+/* Convolution by DFT (conv_dft.c), forward: in C x B x H x W,
  * w OC x C x K x K, stride 1, padding pad, out OC x B x OH x OW, no
  * bias; with fuse, pooled into fuse->out as by sym_conv_direct, and out
  * not written. The object keeps the kernels' spectra (remade when w changes)

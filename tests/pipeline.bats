@@ -155,9 +155,9 @@ vg() {
 	[ "$(sym-info v.emb | sed -n 's/^dim: //p')" = 1024 ]
 	sym-load -q fashion --set test --classes 0-4 --per-class 1 --size 12 |
 	    sym-embed -q -t 1 -m m.model > support.emb
-	# a tower whose 7 x 7 conv goes by DFT in eval mode (conv_dft.c)
+	# a tower whose 7 x 7 conv goes by DFT (conv_dft.c), training and eval
 	sym-load -q fashion --set test --classes 0-4 --per-class 2 --size 16 > i16.sym
-	sym-train -q -t 1 --arch conv:24:3:1,relu,conv:24:7,relu,pool:2,flatten \
+	vg dfttrain 0 sym-train -q -t 1 --arch conv:24:3:1,relu,conv:24:7,relu,pool:2,flatten \
 	    --loss proto --way 5 --shot 1 --query 1 --episodes 1 -e 1 -o dft.model < i16.sym
 	vg dft 0 sym-embed -q -t 1 -m dft.model < i16.sym > d.emb
 	[ "$(sym-info d.emb | sed -n 's/^records: //p')" = 10 ]

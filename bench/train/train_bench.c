@@ -9,7 +9,7 @@
  * sym-embed does per batch, without I/O) and prints images/s; -F turns
  * its conv-bn-relu-pool fusion off, to time the layers one by one. -D
  * turns the direct convolution off (training steps too), to time im2col
- * and GEMM instead; -T turns the eval-mode convolution by DFT off. With
+ * and GEMM instead; -T turns the convolution by DFT (forward passes) off. With
  * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
  * the ceiling every GEMM-bound figure here is measured against.
  *
@@ -32,7 +32,7 @@ struct opts {
 	int size, loss, pairs, steps, warmup, threads, kernels, infer, gemm;
 	int nofuse;		/* -F: eval without conv-bn-relu-pool fusion */
 	int nodirect;		/* -D: eval convs by im2col and GEMM */
-	int nodft;		/* -T: no eval convs by DFT */
+	int nodft;		/* -T: no convs by DFT */
 };
 
 static double

@@ -602,11 +602,12 @@ dft_conv(void)
 	sym_dft_scratch_free(sc);
 }
 
-/* A net whose second conv goes by DFT in eval mode: the embeddings of
- * the direct (or GEMM) path but for rounding, the same again for the
- * same batch, and for an image alone as in a batch but for rounding
- * (OpenBLAS sums GEMMs of other sizes in other orders); training, which
- * never takes it, unchanged. */
+/* A net whose second conv goes by DFT: the embeddings of the direct (or
+ * GEMM) path but for rounding, the same again for the same batch, and
+ * for an image alone as in a batch but for rounding (OpenBLAS sums GEMMs
+ * of other sizes in other orders); in training too, where the forward
+ * pass takes it and the backward pass, direct, gives the gradients of
+ * the direct path but for rounding, the same bits twice. */
 static void
 dft_net(void)
 {
@@ -629,8 +630,43 @@ dft_net(void)
 	for (int i = 0; i < 6; i++)
 		CHECK(maxdiff(y + i * d, sym_net_forward(a, x + i * 576, 1, 0),
 		    d) < 1e-5 * (1 + maxabs(y, 6 * d)));
-	CHECK(memcmp(sym_net_forward(a, x, 6, 1), sym_net_forward(b, x, 6,
-	    1), 6 * d * 4) == 0);
+	{
+		size_t np = sym_net_nparams(a);
+		float *dy = malloc(6 * d * 4), *dxa = malloc(nin * 4),
+		    *dxb = malloc(nin * 4), *ga = malloc(np * 4);
+
+		fill(dy, 6 * d);
+		memcpy(y, sym_net_forward(a, x, 6, 1), 6 * d * 4);
+		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) <
+		    1e-5 * (1 + maxabs(y, 6 * d)));
+		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) > 0);
+		memset(sym_net_grads(a), 0, np * 4);
+		sym_net_forward(a, x, 6, 1);
+		sym_net_backward(a, dy, dxa);
+		memcpy(ga, sym_net_grads(a), np * 4);
+		memset(sym_net_grads(b), 0, np * 4);
+		sym_net_forward(b, x, 6, 1);
+		sym_net_backward(b, dy, dxb);
+		CHECK(maxdiff(dxa, dxb, nin) < 1e-4 * (1 + maxabs(dxa, nin)));
+		CHECK(maxdiff(ga, sym_net_grads(b), np) <
+		    1e-4 * (1 + maxabs(ga, np)));
+		/* the same step twice: the same bits */
+		memset(sym_net_grads(a), 0, np * 4);
+		CHECK(memcmp(y, sym_net_forward(a, x, 6, 1), 6 * d * 4) == 0);
+		sym_net_backward(a, dy, dxb);
+		CHECK(memcmp(ga, sym_net_grads(a), np * 4) == 0);
+		/* new weights (a training step's): the spectra are remade */
+		for (size_t i = 0; i < np; i++)
+			sym_net_params(a)[i] *= 0.5f;
+		memcpy(sym_net_params(b), sym_net_params(a), np * 4);
+		memcpy(y, sym_net_forward(a, x, 6, 1), 6 * d * 4);
+		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) <
+		    1e-5 * (1 + maxabs(y, 6 * d)));
+		free(dy);
+		free(dxa);
+		free(dxb);
+		free(ga);
+	}
 	free(x);
 	free(y);
 	sym_net_free(a);
