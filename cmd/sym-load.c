@@ -207,9 +207,15 @@ load_idx(struct source *s, const char *images, const char *labels,
 {
 	static uint8_t *lab;
 	struct sym_idx *x;
+	struct stat st;
 	uint32_t nl, map[256], maxl = 0;
 	int nd;
 
+	/* the image file is read more than once (a check pass, then the
+	 * writing): a pipe would start over in its middle */
+	if (stat(images, &st) == 0 && !S_ISREG(st.st_mode))
+		sym_die("%s: not a regular file: the image file is read more "
+		    "than once, so a pipe will not do", images);
 	x = sym_idx_open(images);
 	if (!x)
 		sym_die("%s", sym_strerror());
@@ -368,10 +374,8 @@ add_pngs(struct source *s, const char *dir, const char *name,
 		return 1;
 	}
 	/* names end up in sym-match's TSV lines: no tabs, no newlines */
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			sym_die("%s: a class name with a control character "
-			    "(tab, newline, ...): rename the folder", dir);
+	if (sym_class_name_check(name) < 0)
+		sym_die("%s: %s: rename the folder", dir, sym_strerror());
 	s->classes = sym_erealloc(s->classes,
 	    ((size_t)s->nclasses + 1) * sizeof(char *));
 	s->classes[s->nclasses++] = sym_estrdup(name);
@@ -392,6 +396,24 @@ skip_files(const char *dir, unsigned long *skipped, int quiet)
 	for (size_t i = 0; i < n; i++)
 		if (++*skipped <= 5 && !quiet)
 			sym_warn("%s/%s: not in DIR/ALPHABET/CHARACTER/, "
+			    "skipped", dir, v[i]);
+	sym_list_free(v, n);
+}
+
+/* Folders in dir, the deepest level of a tree (a class's folder):
+ * skipped, the first few by name, so that images in them are not lost
+ * without a word. */
+static void
+skip_dirs(const char *dir, unsigned long *skipped, int quiet)
+{
+	static char **v;
+	size_t n;
+
+	if (sym_list_dir(dir, SYM_LIST_DIRS, &v, &n) < 0)
+		sym_die("%s", sym_strerror());
+	for (size_t i = 0; i < n; i++)
+		if (++*skipped <= 5 && !quiet)
+			sym_warn("%s/%s: a folder inside a class's folder, "
 			    "skipped", dir, v[i]);
 	sym_list_free(v, n);
 }
@@ -417,18 +439,22 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 		if (strcmp(what, "png") == 0) {
 			if (!add_pngs(s, d, top[i], &skipped, quiet) && !quiet)
 				sym_warn("%s: no .png files, skipped", d);
+			skip_dirs(d, &skipped, quiet);
 			free(d);
 			continue;
 		}
 		skip_files(d, &skipped, quiet);
 		if (sym_list_dir(d, SYM_LIST_DIRS, &sub, &nsub) < 0)
 			sym_die("%s", sym_strerror());
+		if (nsub == 0 && !quiet)
+			sym_warn("%s: no character folders, skipped", d);
 		for (size_t k = 0; k < nsub; k++) {
 			dd = join(d, sub[k]);
 			name = join(top[i], sub[k]);
 			if (!add_pngs(s, dd, name, &skipped, quiet) &&
 			    !quiet)
 				sym_warn("%s: no .png files, skipped", dd);
+			skip_dirs(dd, &skipped, quiet);
 			free(dd);
 			free(name);
 		}
@@ -445,7 +471,14 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->cls[i] == NONE)
 			s->cls[i] = s->nclasses;
-	s->desc = fmt("%s %s", what, dir);
+	/* dir and dir/ are the same source: the same bytes out */
+	{
+		size_t n = strlen(dir);
+
+		while (n > 1 && dir[n - 1] == '/')
+			n--;
+		s->desc = fmt("%s %.*s", what, (int)n, dir);
+	}
 }
 
 static void
@@ -460,6 +493,19 @@ source_free(struct source *s)
 }
 
 /* ---- selection ---- */
+
+/* A class list with an empty entry ("", ",", "a,,b", "a,") selects
+ * nothing there: a usage error. */
+static void
+check_list(const char *list, const char *opt)
+{
+	size_t n = strlen(list);
+
+	if (n == 0)
+		sym_usage_die("%s: an empty list", opt);
+	if (list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))
+		sym_usage_die("%s: '%s' has an empty entry", opt, list);
+}
 
 /* Mark the classes LIST names in mark[]: a token equal to a class name is
  * that class, a token with a wildcard is a fnmatch(3) pattern for names
@@ -509,6 +555,8 @@ parse_classes(const struct source *s, const char *list, const char *opt,
 		if (a > b)
 			sym_die("%s: %s: a range goes from low to high", opt,
 			    tok);
+		if (s->nclasses == 0)
+			sym_die("%s: %s: %s has no classes", opt, tok, s->desc);
 		if (b >= s->nclasses)
 			sym_die("%s: %s: class indices are 0..%lu", opt, tok,
 			    (unsigned long)s->nclasses - 1);
@@ -669,14 +717,11 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_CLASSES:
-			if (!*optarg)
-				sym_usage_die("--classes: an empty list");
+			check_list(optarg, "--classes");
 			o.classes = optarg;
 			break;
 		case OPT_EXCLUDE:
-			if (!*optarg)
-				sym_usage_die("--exclude-classes: an empty "
-				    "list");
+			check_list(optarg, "--exclude-classes");
 			o.exclude = optarg;
 			break;
 		case OPT_PER_CLASS:

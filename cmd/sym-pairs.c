@@ -180,9 +180,10 @@ main(int argc, char *argv[])
 		sym_ewrite_pair(w, pa[i], pb[i], flags[i]);
 	sym_ewriter_close(w);
 	if (!quiet)
-		fprintf(stderr, "sym-pairs: %lld pairs (%llu same) over %llu "
-		    "items\n", count, (unsigned long long)npos,
-		    (unsigned long long)nused);
+		fprintf(stderr, "sym-pairs: %lld pair%s (%llu same) over %llu "
+		    "item%s\n", count, count == 1 ? "" : "s",
+		    (unsigned long long)npos, (unsigned long long)nused,
+		    nused == 1 ? "" : "s");
 
 	sym_header_free(&out);
 	sym_sampler_free(s);

@@ -44,12 +44,17 @@ sym_list_dir(const char *dir, int kinds, char ***names, size_t *n)
 		path[dl] = '/';
 		memcpy(path + dl + 1, e->d_name, el + 1);
 		/* stat, not d_type: follows symlinks and works on every file
-		 * system */
-		if (stat(path, &st) != 0)
+		 * system. What cannot be stat'ed (a dangling link) is listed
+		 * with the files, so that opening it says what is wrong
+		 * rather than the file being lost without a word. */
+		if (stat(path, &st) != 0) {
+			if (!(kinds & SYM_LIST_FILES))
+				continue;
+		} else if (!((kinds & SYM_LIST_FILES) &&
+		    S_ISREG(st.st_mode)) && !((kinds & SYM_LIST_DIRS) &&
+		    S_ISDIR(st.st_mode))) {
 			continue;
-		if (!((kinds & SYM_LIST_FILES) && S_ISREG(st.st_mode)) &&
-		    !((kinds & SYM_LIST_DIRS) && S_ISDIR(st.st_mode)))
-			continue;
+		}
 		if (nv == cap) {
 			cap = cap ? 2 * cap : 64;
 			v = sym_erealloc(v, cap * sizeof(*v));

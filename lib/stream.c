@@ -49,16 +49,48 @@ sym_header_free(struct sym_header *h)
 	h->nclasses = h->nmeta = 0;
 }
 
-/* The first control byte (below 0x20, or 0x7f) of a class name, or -1.
- * Names end up in sym-match's TSV lines: a tab or newline would add a
- * column or a line. */
+/* Whether s is well-formed UTF-8: no stray continuation bytes, no
+ * truncated, overlong or surrogate sequences, nothing past U+10FFFF. */
 static int
-name_control(const char *s)
+utf8_ok(const unsigned char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return (unsigned char)*s;
-	return -1;
+	while (*s) {
+		unsigned c = *s++, n, min, v;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, min = 0x80, v = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, min = 0x800, v = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, min = 0x10000, v = c & 0x07;
+		else
+			return 0;
+		for (; n > 0; n--, s++) {
+			if ((*s & 0xc0) != 0x80)
+				return 0;
+			v = v << 6 | (*s & 0x3f);
+		}
+		if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}
+
+/* What a class name may not be: anything but UTF-8, or with a control
+ * byte (below 0x20, or 0x7f), as names end up in sym-match's TSV lines,
+ * where a tab or newline would add a column or a line. */
+int
+sym_class_name_check(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return sym_seterr("a class name with a control "
+			    "character (0x%02x)", (unsigned char)*c);
+	if (!utf8_ok((const unsigned char *)name))
+		return sym_seterr("a class name that is not UTF-8");
+	return 0;
 }
 
 /* Slots allocated for n class names: sym_header_add_class grows the
@@ -283,9 +315,8 @@ sym_writer_new(FILE *f, const char *name, const struct sym_header *h)
 			    name, n);
 			return NULL;
 		}
-		if (name_control(h->classes[i]) >= 0) {
-			sym_seterr("%s: class name with a control character "
-			    "(0x%02x)", name, name_control(h->classes[i]));
+		if (sym_class_name_check(h->classes[i]) < 0) {
+			sym_seterr("%s: %s", name, sym_strerror());
 			return NULL;
 		}
 		slen += 2 + n;
@@ -645,11 +676,10 @@ read_header(struct sym_reader *r, struct sym_header *h)
 		h->classes[i] = take_string(s, slen, &off, 0);
 		if (!h->classes[i] || !h->classes[i][0])
 			goto bad;
-		if (name_control(h->classes[i]) >= 0) {
+		if (sym_class_name_check(h->classes[i]) < 0) {
 			free(s);
-			return sym_seterr("%s: bad header: class %u's name "
-			    "has a control character (0x%02x)", r->name, i,
-			    name_control(h->classes[i]));
+			return sym_seterr("%s: bad header: class %u: %s",
+			    r->name, i, sym_strerror());
 		}
 	}
 	/* names identify classes: a duplicate would be ambiguous */

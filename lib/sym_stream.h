@@ -67,6 +67,10 @@ void sym_header_free(struct sym_header *h);
 void sym_header_copy(struct sym_header *dst, const struct sym_header *src);
 /* Index of class name, adding it when new. */
 uint32_t sym_header_add_class(struct sym_header *h, const char *name);
+/* 0 if name may be a class name: UTF-8 without control characters (no
+ * tab or newline); else -1, sym_strerror() says why. Its length (1 to
+ * 65535 bytes) is checked by the writer. */
+int sym_class_name_check(const char *name);
 /* Index of class name, or -1. */
 long sym_header_find_class(const struct sym_header *h, const char *name);
 /* Set (replace) a metadata value. */

@@ -186,9 +186,10 @@ sym_parse_long(const char *s, long long min, long long max, const char *opt)
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno == ERANGE)
+	if (!*s || *end)
 		sym_usage_die("%s: '%s' is not a whole number", opt, s);
-	if (v < min || v > max)
+	/* too large even for a long long: out of any range given */
+	if (errno == ERANGE || v < min || v > max)
 		sym_usage_die("%s: %s is out of range %lld..%lld", opt, s,
 		    min, max);
 	return v;

@@ -256,7 +256,47 @@ ecut" ]
 	echo "0 0" | mkpng "pics/a	b/1.png" 2 1
 	run -1 --separate-stderr sym-load png pics
 	[ -z "$output" ]
-	is_err "sym-load: pics/a	b: a class name with a control character (tab, newline, ...): rename the folder"
+	is_err "sym-load: pics/a	b: a class name with a control character (0x09): rename the folder"
+}
+
+@test "bad input: sym-load idx refuses a pipe for its image file, takes one for labels" {
+	img=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+	lab=/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
+	run -1 --separate-stderr bash -c "sym-load --limit 1 idx <(cat $img) $lab"
+	[ -z "$output" ]
+	[[ "$stderr" == "sym-load: /dev/fd/"*": not a regular file: the image file is read more than once, so a pipe will not do" ]]
+	run -0 bash -c "sym-load -q --limit 1 idx $img <(cat $lab) | sym-info | grep -c '^class: '"
+	[ "$output" = 10 ]
+}
+
+@test "bad input: a class folder whose name is not UTF-8 (sym-load png)" {
+	mkdir -p pics/$'\xff\xfe'
+	echo "0 0" | mkpng pics/$'\xff\xfe'/1.png 2 1
+	run -1 --separate-stderr sym-load png pics
+	[ -z "$output" ]
+	is_err "sym-load: pics/"$'\xff\xfe'": a class name that is not UTF-8: rename the folder"
+}
+
+@test "bad input: nothing in a png or omniglot tree is dropped without a word" {
+	mkdir -p pics/A/deeper pics/B om/Alpha/c01 om/Empty
+	echo "0 0" | mkpng pics/A/1.png 2 1
+	echo "0 0" | mkpng pics/A/deeper/2.png 2 1
+	echo "0 0" | mkpng om/Alpha/c01/1.png 2 1
+	run -0 --separate-stderr bash -c "sym-load png pics > p.sym"
+	[ "${stderr_lines[0]}" = "sym-load: pics/A/deeper: a folder inside a class's folder, skipped" ]
+	[ "${stderr_lines[1]}" = "sym-load: pics/B: no .png files, skipped" ]
+	run -0 --separate-stderr bash -c "sym-load omniglot om > o.sym"
+	[ "${stderr_lines[0]}" = "sym-load: om/Empty: no character folders, skipped" ]
+	# a dangling link is an error, not a file silently missing
+	ln -s nothere.png pics/A/0.png
+	run -1 --separate-stderr sym-load png pics
+	[ -z "$output" ]
+	[ "${stderr_lines[-1]}" = "sym-load: pics/A/0.png: No such file or directory" ]
+	# hidden files are ignored, as ls does
+	rm pics/A/0.png
+	echo "0 0" | mkpng pics/A/.hidden.png 2 1
+	sym-load -q png pics > h.sym
+	[ "$(sym-info h.sym | sed -n 's/^records: //p')" = 1 ]
 }
 
 @test "bad input: a folder with no images (sym-load png)" {
@@ -607,7 +647,8 @@ m.model" ]
 	    "--lr 1e999|--lr: '1e999' is not a number" \
 	    "--lr -0.1|--lr: -0.1 is out of range 0..10" \
 	    "-e 3x|--epochs: '3x' is not a whole number" \
-	    "-e 99999999999999999999|--epochs: '99999999999999999999' is not a whole number" \
+	    "-e 99999999999999999999|--epochs: 99999999999999999999 is out of range 1..100000" \
+	    "-e -99999999999999999999|--epochs: -99999999999999999999 is out of range 1..100000" \
 	    "-t 0|--threads: 0 is out of range 1..64" \
 	    "--max-memory abc|--max-memory: 'abc' is not a whole number"; do
 		run -2 --separate-stderr sym-train ${a%%|*} -o m.model < "$D/img.sym"

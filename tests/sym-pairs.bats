@@ -33,6 +33,9 @@ setup() {
 	run -0 sym-info p.sym
 	[[ "$output" == *"items: 15"* ]]
 	[[ "$output" == *"pairs: 1000"* ]]
+	# the count on stderr, in the singular for one
+	run -0 --separate-stderr bash -c "sym-pairs -n 1 --positive-fraction 1 < five.sym > p1.sym"
+	[ "$stderr" = "sym-pairs: 1 pair (1 same) over 2 items" ]
 }
 
 @test "sym-pairs: --same-group-negatives 1 keeps negatives inside a group" {

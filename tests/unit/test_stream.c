@@ -263,10 +263,12 @@ test_bad_headers(void)
 	CHECK(MUTATE(61, 'a') == -1 && strstr(err, "named twice"));
 	/* control characters in names: they would break sym-match's TSV */
 	CHECK(MUTATE(61, '\t') == -1 && strcmp(err, "mem: bad header: class "
-	    "1's name has a control character (0x09)") == 0);
-	CHECK(MUTATE(58, 0x7f) == -1 && strstr(err, "class 0's name has a "
-	    "control character (0x7f)"));
-	CHECK(MUTATE(58, 0x80) == 1);	/* a UTF-8 byte is no control */
+	    "1: a class name with a control character (0x09)") == 0);
+	CHECK(MUTATE(58, 0x7f) == -1 && strstr(err, "class 0: a class name "
+	    "with a control character (0x7f)"));
+	/* a lone continuation byte is no UTF-8 */
+	CHECK(MUTATE(58, 0x80) == -1 && strcmp(err, "mem: bad header: class "
+	    "0: a class name that is not UTF-8") == 0);
 #undef MUTATE
 	free(c);
 	free(b);
@@ -285,12 +287,26 @@ test_name_control(void)
 	sym_header_add_class(&h, "ok");
 	sym_header_add_class(&h, "a\nb");
 	CHECK(sym_writer_new(f, "mem", &h) == NULL &&
-	    strcmp(sym_strerror(), "mem: class name with a control character "
-	    "(0x0a)") == 0);
+	    strcmp(sym_strerror(), "mem: a class name with a control "
+	    "character (0x0a)") == 0);
 	sym_header_free(&h);
 	fclose(f);
 	CHECK(len == 0);
 	free(buf);
+	/* UTF-8: well-formed sequences of 1 to 4 bytes pass, the rest not */
+	CHECK(sym_class_name_check("caf\xc3\xa9") == 0);
+	CHECK(sym_class_name_check("\xe2\x82\xac 5") == 0);
+	CHECK(sym_class_name_check("\xf0\x9f\x98\x80") == 0);
+	CHECK(sym_class_name_check("\xf4\x8f\xbf\xbf") == 0);
+	CHECK(sym_class_name_check("\xc3") < 0);		/* cut short */
+	CHECK(sym_class_name_check("\xe2\x82") < 0);
+	CHECK(sym_class_name_check("\xc0\xaf") < 0);	/* overlong */
+	CHECK(sym_class_name_check("\xe0\x80\xaf") < 0);
+	CHECK(sym_class_name_check("\xed\xa0\x80") < 0);	/* surrogate */
+	CHECK(sym_class_name_check("\xf4\x90\x80\x80") < 0); /* > U+10FFFF */
+	CHECK(sym_class_name_check("\xff\xfe") < 0);
+	CHECK(sym_class_name_check("a\xc3(") < 0);
+	CHECK(strcmp(sym_strerror(), "a class name that is not UTF-8") == 0);
 }
 
 static void
