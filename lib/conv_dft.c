@@ -39,9 +39,9 @@
  * Training takes this path for the forward pass only: the backward pass
  * stays direct, its gradients those of the convolution this one equals
  * but for rounding. In training the weights change every step, so the
- * kernels' spectra are remade every step; Koch's steps still gained
- * 12-19 % (the input and weight gradients, two thirds of a step, are
- * unchanged).
+ * kernels' spectra are remade every step; Koch's training steps still
+ * gained 18 % (median of 7 alternating rounds, 9-24 %); the input and
+ * weight gradients stay direct and are most of a step.
  */
 #include <cblas.h>
 #include <math.h>
