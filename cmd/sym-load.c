@@ -213,7 +213,8 @@ load_idx(struct source *s, const char *images, const char *labels,
 
 	/* the image file is read more than once (a check pass, then the
 	 * writing): a pipe would start over in its middle */
-	if (stat(images, &st) == 0 && !S_ISREG(st.st_mode))
+	if (stat(images, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode)))
 		sym_die("%s: not a regular file: the image file is read more "
 		    "than once, so a pipe will not do", images);
 	x = sym_idx_open(images);
