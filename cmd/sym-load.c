@@ -383,41 +383,27 @@ add_pngs(struct source *s, const char *dir, const char *name,
 	return 1;
 }
 
-/* Files in dir, a level of the omniglot tree that holds only folders:
- * skipped, the first few by name, so a misplaced image is not lost
- * without a word. */
+/* Entries of dir of the given kinds that have no place there (files
+ * where the omniglot tree holds only folders, folders inside a class's
+ * folder): skipped, the first few by name, so that images in them are
+ * not lost without a word. */
 static void
-skip_files(const char *dir, unsigned long *skipped, int quiet)
+skip_all(const char *dir, int kinds, const char *why, unsigned long *skipped,
+    int quiet)
 {
 	static char **v;
 	size_t n;
 
-	if (sym_list_dir(dir, SYM_LIST_FILES, &v, &n) < 0)
+	if (sym_list_dir(dir, kinds, &v, &n) < 0)
 		sym_die("%s", sym_strerror());
 	for (size_t i = 0; i < n; i++)
 		if (++*skipped <= 5 && !quiet)
-			sym_warn("%s/%s: not in DIR/ALPHABET/CHARACTER/, "
-			    "skipped", dir, v[i]);
+			sym_warn("%s/%s: %s, skipped", dir, v[i], why);
 	sym_list_free(v, n);
 }
 
-/* Folders in dir, the deepest level of a tree (a class's folder):
- * skipped, the first few by name, so that images in them are not lost
- * without a word. */
-static void
-skip_dirs(const char *dir, unsigned long *skipped, int quiet)
-{
-	static char **v;
-	size_t n;
-
-	if (sym_list_dir(dir, SYM_LIST_DIRS, &v, &n) < 0)
-		sym_die("%s", sym_strerror());
-	for (size_t i = 0; i < n; i++)
-		if (++*skipped <= 5 && !quiet)
-			sym_warn("%s/%s: a folder inside a class's folder, "
-			    "skipped", dir, v[i]);
-	sym_list_free(v, n);
-}
+#define NOT_IN_TREE "not in DIR/ALPHABET/CHARACTER/"
+#define IN_CLASS "a folder inside a class's folder"
 
 /* png: DIR/CLASS/NAME.png; omniglot: DIR/ALPHABET/CHARACTER/NAME.png */
 static void
@@ -432,7 +418,7 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	if (strcmp(what, "png") == 0)
 		add_pngs(s, dir, NULL, &skipped, quiet);
 	else
-		skip_files(dir, &skipped, quiet);
+		skip_all(dir, SYM_LIST_FILES, NOT_IN_TREE, &skipped, quiet);
 	if (sym_list_dir(dir, SYM_LIST_DIRS, &top, &ntop) < 0)
 		sym_die("%s", sym_strerror());
 	for (size_t i = 0; i < ntop; i++) {
@@ -440,11 +426,11 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 		if (strcmp(what, "png") == 0) {
 			if (!add_pngs(s, d, top[i], &skipped, quiet) && !quiet)
 				sym_warn("%s: no .png files, skipped", d);
-			skip_dirs(d, &skipped, quiet);
+			skip_all(d, SYM_LIST_DIRS, IN_CLASS, &skipped, quiet);
 			free(d);
 			continue;
 		}
-		skip_files(d, &skipped, quiet);
+		skip_all(d, SYM_LIST_FILES, NOT_IN_TREE, &skipped, quiet);
 		if (sym_list_dir(d, SYM_LIST_DIRS, &sub, &nsub) < 0)
 			sym_die("%s", sym_strerror());
 		if (nsub == 0 && !quiet)
@@ -455,7 +441,8 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 			if (!add_pngs(s, dd, name, &skipped, quiet) &&
 			    !quiet)
 				sym_warn("%s: no .png files, skipped", dd);
-			skip_dirs(dd, &skipped, quiet);
+			skip_all(dd, SYM_LIST_DIRS, IN_CLASS, &skipped,
+			    quiet);
 			free(dd);
 			free(name);
 		}
@@ -464,7 +451,8 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	}
 	sym_list_free(top, ntop);
 	if (skipped > 5 && !quiet)
-		sym_warn("%s: %lu files skipped in all", dir, skipped);
+		sym_warn("%s: %lu files or folders skipped in all", dir,
+		    skipped);
 	if (s->n == 0)
 		sym_die("%s: no .png images in %s", dir, strcmp(what, "png") ==
 		    0 ? "DIR/ or DIR/CLASS/" : "DIR/ALPHABET/CHARACTER/");

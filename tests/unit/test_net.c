@@ -415,6 +415,31 @@ direct_conv(void)
 	return ran;
 }
 
+/* A training step (forward, then backward of dy) of nets a and b, the
+ * same weights computed by other paths: outputs within tol_y, input and
+ * parameter gradients within 1e-4 (relative to the largest); a's output
+ * and gradients are left in y and ga. */
+static void
+step_close(struct sym_net *a, struct sym_net *b, const float *x, int B,
+    size_t nin, const float *dy, float tol_y, float *y, float *ga)
+{
+	size_t d = (size_t)sym_net_out_dim(a), np = sym_net_nparams(a);
+	float *dxa = malloc(nin * 4), *dxb = malloc(nin * 4);
+
+	memset(sym_net_grads(a), 0, np * 4);
+	memcpy(y, sym_net_forward(a, x, B, 1), B * d * 4);
+	sym_net_backward(a, dy, dxa);
+	memcpy(ga, sym_net_grads(a), np * 4);
+	memset(sym_net_grads(b), 0, np * 4);
+	CHECK(maxdiff(y, sym_net_forward(b, x, B, 1), B * d) <
+	    tol_y * (1 + maxabs(y, B * d)));
+	sym_net_backward(b, dy, dxb);
+	CHECK(maxdiff(dxa, dxb, nin) < 1e-4 * (1 + maxabs(dxa, nin)));
+	CHECK(maxdiff(ga, sym_net_grads(b), np) < 1e-4 * (1 + maxabs(ga, np)));
+	free(dxa);
+	free(dxb);
+}
+
 /* A net gives the same embeddings, but for rounding, with the direct
  * convolution as with im2col and GEMM: in eval mode, and in train mode
  * with the input and parameter gradients of backward; with it, one
@@ -439,27 +464,12 @@ direct_net(const char *arch, int c, int h, int w)
 	sym_blas_threads(2);
 	CHECK(memcmp(y, sym_net_forward(a, x, 5, 0), 5 * d * 4) == 0);
 	{
-		size_t np = sym_net_nparams(a);
-		float *dy = malloc(5 * d * 4), *dxa = malloc(nin * 4),
-		    *dxb = malloc(nin * 4), *ga = malloc(np * 4);
+		float *dy = malloc(5 * d * 4),
+		    *ga = malloc(sym_net_nparams(a) * 4);
 
 		fill(dy, 5 * d);
-		memcpy(y, sym_net_forward(a, x, 5, 1), 5 * d * 4);
-		CHECK(maxdiff(y, sym_net_forward(b, x, 5, 1), 5 * d) <
-		    1e-4 * (1 + maxabs(y, 5 * d)));
-		sym_net_forward(a, x, 5, 1);
-		memset(sym_net_grads(a), 0, np * 4);
-		sym_net_backward(a, dy, dxa);
-		memcpy(ga, sym_net_grads(a), np * 4);
-		sym_net_forward(b, x, 5, 1);
-		memset(sym_net_grads(b), 0, np * 4);
-		sym_net_backward(b, dy, dxb);
-		CHECK(maxdiff(dxa, dxb, nin) < 1e-4 * (1 + maxabs(dxa, nin)));
-		CHECK(maxdiff(ga, sym_net_grads(b), np) <
-		    1e-4 * (1 + maxabs(ga, np)));
+		step_close(a, b, x, 5, nin, dy, 1e-4, y, ga);
 		free(dy);
-		free(dxa);
-		free(dxb);
 		free(ga);
 	}
 	free(x);
@@ -632,28 +642,17 @@ dft_net(void)
 		    d) < 1e-5 * (1 + maxabs(y, 6 * d)));
 	{
 		size_t np = sym_net_nparams(a);
-		float *dy = malloc(6 * d * 4), *dxa = malloc(nin * 4),
-		    *dxb = malloc(nin * 4), *ga = malloc(np * 4);
+		float *dy = malloc(6 * d * 4), *dx = malloc(nin * 4),
+		    *ga = malloc(np * 4);
 
 		fill(dy, 6 * d);
-		memcpy(y, sym_net_forward(a, x, 6, 1), 6 * d * 4);
-		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) <
-		    1e-5 * (1 + maxabs(y, 6 * d)));
+		step_close(a, b, x, 6, nin, dy, 1e-5, y, ga);
+		/* b is direct: the forward passes differ */
 		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) > 0);
-		memset(sym_net_grads(a), 0, np * 4);
-		sym_net_forward(a, x, 6, 1);
-		sym_net_backward(a, dy, dxa);
-		memcpy(ga, sym_net_grads(a), np * 4);
-		memset(sym_net_grads(b), 0, np * 4);
-		sym_net_forward(b, x, 6, 1);
-		sym_net_backward(b, dy, dxb);
-		CHECK(maxdiff(dxa, dxb, nin) < 1e-4 * (1 + maxabs(dxa, nin)));
-		CHECK(maxdiff(ga, sym_net_grads(b), np) <
-		    1e-4 * (1 + maxabs(ga, np)));
 		/* the same step twice: the same bits */
 		memset(sym_net_grads(a), 0, np * 4);
 		CHECK(memcmp(y, sym_net_forward(a, x, 6, 1), 6 * d * 4) == 0);
-		sym_net_backward(a, dy, dxb);
+		sym_net_backward(a, dy, dx);
 		CHECK(memcmp(ga, sym_net_grads(a), np * 4) == 0);
 		/* new weights (a training step's): the spectra are remade */
 		for (size_t i = 0; i < np; i++)
@@ -663,8 +662,7 @@ dft_net(void)
 		CHECK(maxdiff(y, sym_net_forward(b, x, 6, 1), 6 * d) <
 		    1e-5 * (1 + maxabs(y, 6 * d)));
 		free(dy);
-		free(dxa);
-		free(dxb);
+		free(dx);
 		free(ga);
 	}
 	free(x);
