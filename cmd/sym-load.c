@@ -196,6 +196,18 @@ find_idx(const char *dir, const char *name)
 	return gz;
 }
 
+/* The length of dir without its trailing slashes ("/" stays): dir and
+ * dir/ are the same source and write the same bytes. */
+static int
+path_len(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return (int)n;
+}
+
 /* ---- IDX sources ---- */
 
 /* Items from an image file and a label file; names[label] names each
@@ -215,8 +227,8 @@ load_idx(struct source *s, const char *images, const char *labels,
 	 * writing): a pipe would start over in its middle */
 	if (stat(images, &st) == 0 && (S_ISFIFO(st.st_mode) ||
 	    S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode)))
-		sym_die("%s: not a regular file: the image file is read more "
-		    "than once, so a pipe will not do", images);
+		sym_die("%s: not a regular file, but the image file is read "
+		    "more than once", images);
 	x = sym_idx_open(images);
 	if (!x)
 		sym_die("%s", sym_strerror());
@@ -297,7 +309,8 @@ load_named(struct source *s, const char *what, const char *dir,
 		load_idx(s, img, lab, names, nn);
 		sym_list_free(names, nn);
 		s->transpose = 1;
-		s->desc = fmt("emnist %s %s %s", dir, split, set);
+		s->desc = fmt("emnist %.*s %s %s", path_len(dir), dir, split,
+		    set);
 		free(q);
 	} else {
 		char *digits[10], b[10][2];
@@ -315,7 +328,7 @@ load_named(struct source *s, const char *what, const char *dir,
 			    (char *)fashion_names[i] : b[i];
 		}
 		load_idx(s, img, lab, digits, 10);
-		s->desc = fmt("%s %s %s", what, dir, set);
+		s->desc = fmt("%s %.*s %s", what, path_len(dir), dir, set);
 	}
 	free(img);
 	free(lab);
@@ -460,14 +473,7 @@ load_tree(struct source *s, const char *what, const char *dir, int quiet)
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->cls[i] == NONE)
 			s->cls[i] = s->nclasses;
-	/* dir and dir/ are the same source: the same bytes out */
-	{
-		size_t n = strlen(dir);
-
-		while (n > 1 && dir[n - 1] == '/')
-			n--;
-		s->desc = fmt("%s %.*s", what, (int)n, dir);
-	}
+	s->desc = fmt("%s %.*s", what, path_len(dir), dir);
 }
 
 static void

@@ -35,8 +35,8 @@ struct layer {
 	int fused;		/* relu: done by the bn before, no-op */
 	int nobias;		/* conv: a bn follows and cancels the bias */
 	int *arg;		/* pool: argmax per output */
-	struct sym_conv_dft *dft;	/* conv, eval mode: by DFT (made
-					 * at first use), where it pays */
+	struct sym_conv_dft *dft;	/* conv forward by DFT (made at
+					 * first use), where it pays */
 };
 
 struct sym_net {
@@ -659,7 +659,7 @@ conv_forward(struct sym_net *n, struct layer *l, const float *x, int B,
 	const float *W = n->params + l->wo, *bias = n->params + l->bo;
 	double t = now();
 
-	/* eval mode, large kernels: by DFT; else no im2col where the CPU
+	/* large kernels: by DFT; else no im2col where the CPU
 	 * and the shape allow (backward makes its own for the weight
 	 * gradient). direct: done without im2col */
 	if (by_dft(n, l)) {

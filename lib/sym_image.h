@@ -84,7 +84,9 @@ void sym_augment_affine(float *out, const float *in, int c, int h, int w,
 /* ---- folders and EMNIST mappings ---- */
 
 enum {
-	SYM_LIST_FILES = 1,	/* regular files (symlinks followed) */
+	SYM_LIST_FILES = 1,	/* regular files (symlinks followed), and
+				 * what cannot be stat'ed (a dangling link:
+				 * opening it says what is wrong) */
 	SYM_LIST_DIRS = 2	/* folders */
 };
 /* Names (not paths) in folder dir of the given kinds, sorted by strcmp so

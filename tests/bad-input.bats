@@ -264,7 +264,7 @@ ecut" ]
 	lab=/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 	run -1 --separate-stderr bash -c "sym-load --limit 1 idx <(cat $img) $lab"
 	[ -z "$output" ]
-	[[ "$stderr" == "sym-load: /dev/fd/"*": not a regular file: the image file is read more than once, so a pipe will not do" ]]
+	[[ "$stderr" == "sym-load: /dev/fd/"*": not a regular file, but the image file is read more than once" ]]
 	run -0 bash -c "sym-load -q --limit 1 idx $img <(cat $lab) | sym-info | grep -c '^class: '"
 	[ "$output" = 10 ]
 }
@@ -297,6 +297,14 @@ ecut" ]
 	echo "0 0" | mkpng pics/A/.hidden.png 2 1
 	sym-load -q png pics > h.sym
 	[ "$(sym-info h.sym | sed -n 's/^records: //p')" = 1 ]
+	# a folder and the same with a slash are one source: the same bytes
+	sym-load -q png pics/ > h2.sym
+	cmp h.sym h2.sym
+	# class positions in a source without classes
+	mkdir loose
+	echo "0 0" | mkpng loose/1.png 2 1
+	run -1 --separate-stderr sym-load --classes 0 png loose
+	is_err "sym-load: --classes: 0: png loose has no classes"
 }
 
 @test "bad input: a folder with no images (sym-load png)" {
@@ -702,6 +710,15 @@ m.model" ]
 	is_err "sym-load: --classes: an empty list"
 	run -2 --separate-stderr sym-load --exclude-classes '' fashion
 	is_err "sym-load: --exclude-classes: an empty list"
+	for l in , ,a a, 'Bag,,Dress'; do
+		run -2 --separate-stderr sym-load --classes "$l" fashion
+		is_err "sym-load: --classes: '$l' has an empty entry"
+	done
+	run -2 --separate-stderr sym-load --exclude-classes 'Bag,' fashion
+	is_err "sym-load: --exclude-classes: 'Bag,' has an empty entry"
+	# past long long: out of range, not malformed
+	run -2 --separate-stderr sym-load --shuffle --seed 99999999999999999999 fashion
+	is_err "sym-load: --seed: 99999999999999999999 is out of range 0..9223372036854775807"
 	run -2 --separate-stderr sym-load --seed 5 fashion
 	is_err "sym-load: --seed needs --shuffle"
 	[ -z "$output" ]

@@ -470,3 +470,13 @@ mkmany() {
 	run --separate-stderr bash -c 'sym-load fashion | head -c 100 > /dev/null'
 	[ -z "$stderr" ]
 }
+
+@test "sym-load: a data folder and the same with a slash write the same bytes" {
+	d=/usr/share/datasets/fashion-mnist
+	sym-load -q --limit 2 fashion > a.sym
+	sym-load -q --limit 2 fashion "$d/" > b.sym
+	sym-load -q --limit 2 fashion "$d//" > c.sym
+	cmp a.sym b.sym
+	cmp a.sym c.sym
+	[ "$(sym-info a.sym | sed -n 's/^meta: source=//p')" = "fashion $d train" ]
+}

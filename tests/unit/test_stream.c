@@ -302,6 +302,11 @@ test_name_control(void)
 	CHECK(sym_class_name_check("\xe2\x82") < 0);
 	CHECK(sym_class_name_check("\xc0\xaf") < 0);	/* overlong */
 	CHECK(sym_class_name_check("\xe0\x80\xaf") < 0);
+	CHECK(sym_class_name_check("\xe0\x9f\xbf") < 0);	/* U+07FF in 3 */
+	CHECK(sym_class_name_check("\xf0\x8f\xbf\xbf") < 0); /* U+FFFF in 4 */
+	CHECK(sym_class_name_check("\xf7\xbf\xbf\xbf") < 0);
+	CHECK(sym_class_name_check("\xc2\x80 \xdf\xbf \xe0\xa0\x80 "
+	    "\xef\xbf\xbf \xf0\x90\x80\x80") == 0);	/* the boundaries */
 	CHECK(sym_class_name_check("\xed\xa0\x80") < 0);	/* surrogate */
 	CHECK(sym_class_name_check("\xf4\x90\x80\x80") < 0); /* > U+10FFFF */
 	CHECK(sym_class_name_check("\xff\xfe") < 0);
