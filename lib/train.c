@@ -113,7 +113,7 @@ extra_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
 	const char *opt = extra_opts(turns, mirror);
 	uint32_t nc = d->hdr.nclasses;
 	int nt = turns ? 4 : 1, nv = nt * (mirror ? 2 : 1);
-	size_t need, total;
+	size_t total;
 
 	if (turns && h != w)
 		sym_die("%s: --rotate-classes needs square images, not %dx%d",
@@ -126,8 +126,8 @@ extra_classes(struct tdata *t, const struct sym_dataset *d, int c, int h,
 		    "(see --max-memory)", t->name, opt,
 		    (double)(nv + 1) * d->n * (t->isz + 4) / 1e6 + 0.5,
 		    max_memory / 1e6);
-	need = total / (nv + 1) * nv;
-	t->own = sym_emalloc(need / (t->isz + 4) * t->isz + 1);
+	/* total did not overflow, so neither do the copies' pixels */
+	t->own = sym_emalloc((size_t)nv * d->n * t->isz + 1);
 	t->ownlab = sym_emalloc(nv * d->n * sizeof(uint32_t));
 	/* a fresh class list: the names first, as in the input */
 	sym_header_free(&t->hdr);
