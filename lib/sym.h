@@ -145,6 +145,7 @@ uint32_t sym_crc32(uint32_t crc, const void *p, size_t n);
 #include "sym_stream.h"
 #include "sym_nn.h"
 #include "sym_image.h"
+#include "sym_source.h"
 #include "sym_sample.h"
 #include "sym_match.h"
 #include "sym_model.h"
