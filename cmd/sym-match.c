@@ -131,105 +131,6 @@ now(void)
 	return clock_s(CLOCK_MONOTONIC);
 }
 
-/* ---- input checks ---- */
-
-static void
-check_finite(const float *v, size_t D, const char *name, uint64_t index)
-{
-	if (sym_embedding_check(v, D, name, index) < 0)
-		sym_die("%s", sym_strerror());
-}
-
-static void
-same_model(const char *name, const struct sym_header *h,
-    const struct sym_header *ref)
-{
-	const char *a = sym_header_get_meta(h, "model-id");
-	const char *b = sym_header_get_meta(ref, "model-id");
-
-	if ((a || b) && (!a || !b || strcmp(a, b) != 0))
-		sym_die("%s: embedded by model %s, support by %s", name,
-		    a ? a : "(none)", b ? b : "(none)");
-}
-
-static int
-dim_of(const struct sym_header *h)
-{
-	return (int)(h->c * h->h * h->w);
-}
-
-/* The similarity a stream's header asks for: its "loss" (with "margin"
- * and, for bce and concat, the "head" bytes in hex), else plain
- * Euclidean. *hp is allocated for heads. */
-static void
-scorer_of(struct sym_scorer *sc, float **hp, const struct sym_header *h,
-    const char *name)
-{
-	const char *loss = sym_header_get_meta(h, "loss");
-	const char *m = sym_header_get_meta(h, "margin");
-	const char *hex = sym_header_get_meta(h, "head");
-	int D = dim_of(h);
-	size_t n, i, j;
-	char *end;
-
-	memset(sc, 0, sizeof *sc);
-	*hp = NULL;
-	if (!loss)
-		return;
-	if ((sc->loss = sym_loss_parse(loss)) < 0)
-		sym_die("%s: unknown loss \"%s\"", name, loss);
-	sc->margin = 1;
-	if (m) {
-		sc->margin = strtof(m, &end);
-		if (*end || !isfinite(sc->margin) || sc->margin <= 0)
-			sym_die("%s: bad margin \"%s\"", name, m);
-	}
-	if (sc->loss != SYM_LOSS_BCE && sc->loss != SYM_LOSS_CONCAT)
-		return;
-	n = sym_head_nparams(sc->loss, D);
-	if (!hex || strlen(hex) != 8 * n)
-		sym_die("%s: %s embeddings need a \"head\" of %zu values",
-		    name, loss, n);
-	*hp = sym_emalloc(n * sizeof **hp);
-	for (i = 0; i < n; i++) {
-		unsigned char b[4];
-
-		for (j = 0; j < 4; j++) {
-			char two[3] = { hex[8 * i + 2 * j],
-			    hex[8 * i + 2 * j + 1], 0 };
-			unsigned long v = strtoul(two, &end, 16);
-
-			if (*end || !two[0] || !two[1])
-				sym_die("%s: bad \"head\" hex", name);
-			b[j] = (unsigned char)v;
-		}
-		(*hp)[i] = sym_get_f32(b);
-		if (!isfinite((*hp)[i]))
-			sym_die("%s: \"head\" value %zu is not finite", name,
-			    i);
-	}
-	sc->hp = *hp;
-}
-
-/* A whole labelled embeddings (or pairs) stream, checked finite. */
-static void
-read_all(struct sym_dataset *d, const char *path, int kind,
-    const char **name)
-{
-	FILE *f = sym_open_input(path, name);
-	struct sym_reader *r = sym_ereader_open(f, *name);
-	size_t D, i;
-
-	sym_reader_expect(r, kind, SYM_F32);
-	if (sym_dataset_read(d, r, 0) < 0)
-		sym_die("%s", sym_strerror());
-	sym_reader_close(r);
-	sym_close_input(f);
-	D = (size_t)dim_of(&d->hdr);
-	for (i = 0; i < d->n; i++)
-		check_finite(d->f32 + i * D, D, *name, i);
-}
-
 /* ---- the summary, to stderr or an atomically written file ---- */
 
 struct summary {
@@ -278,302 +179,15 @@ summary_close(struct summary *s)
 
 /* ---- classify ---- */
 
-struct support {
-	int D;
-	size_t n;		/* rows searched */
-	float *x;		/* n x D */
-	uint32_t *lab;		/* n, into names */
-	uint32_t nnames;
-	char **names;		/* class names, merged over files */
-	uint32_t *ix;		/* names sorted (find_name) */
-	uint32_t nused;		/* classes with examples, + nunl */
-	uint32_t nunl;		/* examples without a class */
-	struct sym_header ref;	/* the first file's header: model, loss */
-	const char *refname;
-};
-
-static const char *const *cmp_names;
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(cmp_names[*(const uint32_t *)a],
-	    cmp_names[*(const uint32_t *)b]);
-}
-
-/* Support class names sorted, for lookups by name in O(log n). */
-static uint32_t *
-name_index(char *const *names, uint32_t n)
-{
-	uint32_t *ix = sym_emalloc(((size_t)n + 1) * sizeof *ix), c;
-
-	for (c = 0; c < n; c++)
-		ix[c] = c;
-	cmp_names = (const char *const *)names;
-	qsort(ix, n, sizeof *ix, by_name);
-	return ix;
-}
-
-/* Index of name among names (sorted by ix), or -1. */
-static long
-find_name(char *const *names, const uint32_t *ix, uint32_t n,
-    const char *name)
-{
-	uint32_t lo = 0, hi = n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(names[ix[mid]], name);
-		if (c == 0)
-			return ix[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static void
-read_support(struct support *s, const struct opts *o)
-{
-	struct sym_dataset d;
-	const char *name;
-	uint32_t *map, *ix, c, old;
-	uint64_t *cnt;
-	size_t i;
-	int f;
-
-	memset(s, 0, sizeof *s);
-	for (f = 0; f < o->nsupport; f++) {
-		read_all(&d, o->support[f], SYM_EMBEDDINGS, &name);
-		if (f == 0) {
-			sym_header_copy(&s->ref, &d.hdr);
-			s->refname = name;
-			s->D = dim_of(&d.hdr);
-		} else {
-			same_model(name, &d.hdr, &s->ref);
-			if (dim_of(&d.hdr) != s->D)
-				sym_die("%s: %d-dimensional, %s is "
-				    "%d-dimensional", name, dim_of(&d.hdr),
-				    s->refname, s->D);
-		}
-		/* class indices of this file into the merged names; names
-		 * are unique within one header */
-		map = sym_emalloc((d.hdr.nclasses + 1) * sizeof *map);
-		ix = name_index(s->names, s->nnames);
-		old = s->nnames;
-		s->names = sym_erealloc(s->names, ((size_t)s->nnames +
-		    d.hdr.nclasses + 1) * sizeof *s->names);
-		for (c = 0; c < d.hdr.nclasses; c++) {
-			long k = find_name(s->names, ix, old,
-			    d.hdr.classes[c]);
-
-			if (k < 0) {
-				k = s->nnames++;
-				s->names[k] = sym_estrdup(d.hdr.classes[c]);
-			}
-			map[c] = (uint32_t)k;
-		}
-		free(ix);
-		if (f == 0) {
-			/* take the vectors over: no second copy of a big
-			 * support set */
-			s->x = d.f32;
-			s->lab = d.labels;
-			d.f32 = NULL;
-			d.labels = NULL;
-		} else {
-			s->x = sym_erealloc(s->x, (s->n + d.n) * s->D *
-			    sizeof *s->x);
-			s->lab = sym_erealloc(s->lab, (s->n + d.n) *
-			    sizeof *s->lab);
-			memcpy(s->x + s->n * s->D, d.f32, d.n * s->D *
-			    sizeof *s->x);
-			memcpy(s->lab + s->n, d.labels, d.n * sizeof *s->lab);
-		}
-		for (i = s->n; i < s->n + d.n; i++)
-			if (s->lab[i] != SYM_NOLABEL)
-				s->lab[i] = map[s->lab[i]];
-		s->n += d.n;
-		free(map);
-		sym_dataset_free(&d);
-	}
-	if (s->n == 0)
-		sym_die("%s: no support examples", s->refname);
-	/* Examples without a class stand for themselves: labels from
-	 * nnames on, named "#row" (label_name). */
-	if ((uint64_t)s->nnames + s->n >= SYM_NOLABEL)
-		sym_die("%s: too many support examples", s->refname);
-	cnt = sym_ecalloc(s->nnames + 1, sizeof *cnt);
-	for (i = 0; i < s->n; i++) {
-		if (s->lab[i] == SYM_NOLABEL) {
-			s->lab[i] = s->nnames + (uint32_t)i;
-			s->nused++;
-			s->nunl++;
-		} else {
-			cnt[s->lab[i]]++;
-		}
-	}
-	for (c = 0; c < s->nnames; c++)
-		s->nused += cnt[c] > 0;
-	if (o->reduce_mean == 1) {
-		/* one prototype row per class with examples, then the
-		 * examples without a class */
-		float *mean = sym_emalloc(((size_t)s->nnames + s->n) * s->D *
-		    sizeof *mean);
-		uint32_t *ml = sym_emalloc(((size_t)s->nnames + s->n) *
-		    sizeof *ml);
-		size_t n = 0;
-
-		sym_class_means(mean, cnt, s->x, s->lab, s->n, s->nnames,
-		    s->D);
-		for (c = 0; c < s->nnames; c++) {
-			if (!cnt[c])
-				continue;
-			memmove(mean + n * s->D, mean + (size_t)c * s->D,
-			    s->D * sizeof *mean);
-			ml[n++] = c;
-		}
-		for (i = 0; i < s->n; i++) {
-			if (s->lab[i] < s->nnames)
-				continue;
-			memcpy(mean + n * s->D, s->x + i * s->D,
-			    s->D * sizeof *mean);
-			ml[n++] = s->lab[i];
-		}
-		free(s->lab);
-		s->lab = ml;
-		free(s->x);
-		s->x = mean;
-		s->n = n;
-	}
-	free(cnt);
-	s->ix = name_index(s->names, s->nnames);
-}
-
-/* Name of a search label: a class, or "#row" for an example without
- * one (its index in the support). Valid until the next call. */
-static const char *
-label_name(const struct support *s, uint32_t l)
-{
-	static char buf[32];
-
-	if (l < s->nnames)
-		return s->names[l];
-	snprintf(buf, sizeof buf, "#%u", l - s->nnames);
-	return buf;
-}
-
-static void
-support_free(struct support *s)
-{
-	uint32_t c;
-
-	for (c = 0; c < s->nnames; c++)
-		free(s->names[c]);
-	free(s->names);
-	free(s->x);
-	free(s->lab);
-	free(s->ix);
-	sym_header_free(&s->ref);
-}
-
-/* Tallies of the summary. Query classes are those of the query stream;
- * pred is a support class or -1 for "unknown". */
-struct tally {
-	uint64_t n, right;
-	uint64_t *qn, *qright;	/* per query class */
-	uint32_t nq;
-	uint32_t *conf;		/* pairs (query class, pred + 1) */
-	size_t nconf, cap;
-};
-
-static void
-tally_add(struct tally *t, uint32_t qc, long pred, int right, int conf)
-{
-	if (qc >= t->nq) {
-		uint32_t n = qc + 1;
-
-		t->qn = sym_erealloc(t->qn, n * sizeof *t->qn);
-		t->qright = sym_erealloc(t->qright, n * sizeof *t->qright);
-		memset(t->qn + t->nq, 0, (n - t->nq) * sizeof *t->qn);
-		memset(t->qright + t->nq, 0, (n - t->nq) * sizeof *t->qright);
-		t->nq = n;
-	}
-	t->n++;
-	t->right += right;
-	t->qn[qc]++;
-	t->qright[qc] += right;
-	if (conf) {
-		if (t->nconf == t->cap) {
-			t->cap = t->cap ? 2 * t->cap : 1024;
-			t->conf = sym_erealloc(t->conf, t->cap * 2 *
-			    sizeof *t->conf);
-		}
-		t->conf[2 * t->nconf] = qc;
-		t->conf[2 * t->nconf + 1] = (uint32_t)(pred + 1);
-		t->nconf++;
-	}
-}
-
-static void
-print_summary(FILE *f, const struct tally *t, const struct sym_header *qh,
-    const struct support *s, const struct opts *o)
-{
-	uint64_t *m;
-	uint32_t c, p, ncol = s->nnames + 2;
-	size_t i;
-
-	if (t->n == 0) {
-		fprintf(f, "accuracy: n/a (0 labelled queries)\n");
-		return;
-	}
-	fprintf(f, "accuracy: %.4f (%llu queries)\n",
-	    (double)t->right / t->n, (unsigned long long)t->n);
-	for (c = 0; c < t->nq; c++)
-		if (t->qn[c])
-			fprintf(f, "class %s: %.4f (%llu/%llu)\n",
-			    qh->classes[c], (double)t->qright[c] / t->qn[c],
-			    (unsigned long long)t->qright[c],
-			    (unsigned long long)t->qn[c]);
-	if (!o->confusion)
-		return;
-	/* rows: true classes seen; columns: support classes, unknown */
-	m = sym_ecalloc((size_t)t->nq * ncol + 1, sizeof *m);
-	for (i = 0; i < t->nconf; i++)
-		m[(size_t)t->conf[2 * i] * ncol + t->conf[2 * i + 1]]++;
-	fprintf(f, "confusion: rows true, columns predicted\ntrue\\pred");
-	for (p = 0; p < s->nnames; p++)
-		fprintf(f, "\t%s", s->names[p]);
-	if (s->nunl)
-		fprintf(f, "\t#");
-	fprintf(f, "%s\n", o->reject >= 0 ? "\tunknown" : "");
-	for (c = 0; c < t->nq; c++) {
-		if (!t->qn[c])
-			continue;
-		fprintf(f, "%s", qh->classes[c]);
-		for (p = 1; p < ncol - !s->nunl; p++)
-			fprintf(f, "\t%llu", (unsigned long long)m[
-			    (size_t)c * ncol + p]);
-		if (o->reject >= 0)
-			fprintf(f, "\t%llu", (unsigned long long)m[
-			    (size_t)c * ncol]);
-		fputc('\n', f);
-	}
-	free(m);
-}
-
 static int
 classify(const struct opts *o, struct summary *sum)
 {
-	struct support s;
+	struct sym_support s;
 	struct sym_scorer sc;
 	struct sym_knn_opts ko;
 	struct sym_reader *r;
 	struct sym_record rec;
-	struct tally t;
+	struct sym_tally t;
 	const struct sym_header *qh;
 	const char *qname;
 	float *hp, *q, *cost;
@@ -587,9 +201,9 @@ classify(const struct opts *o, struct summary *sum)
 
 	/* read the support, then stream the queries in blocks */
 	t0 = now();
-	read_support(&s, o);
+	sym_support_read(&s, o->support, o->nsupport, o->reduce_mean == 1);
 	D = s.D;
-	scorer_of(&sc, &hp, &s.ref, s.refname);
+	sym_scorer_of(&sc, &hp, &s.ref, s.refname);
 	if (o->verbose)
 		sym_warn("support: %zu vectors of %d, %u classes, read in "
 		    "%.2f s", s.n, D, s.nused, now() - t0);
@@ -607,10 +221,10 @@ classify(const struct opts *o, struct summary *sum)
 	r = sym_ereader_open(f, qname);
 	sym_reader_expect(r, SYM_EMBEDDINGS, SYM_F32);
 	qh = sym_reader_header(r);
-	same_model(qname, qh, &s.ref);
-	if (dim_of(qh) != D)
+	sym_same_model(qname, qh, &s.ref);
+	if (sym_header_dim(qh) != D)
 		sym_die("%s: %d-dimensional, support is %d-dimensional",
-		    qname, dim_of(qh), D);
+		    qname, sym_header_dim(qh), D);
 	q = sym_emalloc((size_t)QSTREAM * D * sizeof *q);
 	qlab = sym_emalloc(QSTREAM * sizeof *qlab);
 	qidx = sym_emalloc(QSTREAM * sizeof *qidx);
@@ -621,7 +235,8 @@ classify(const struct opts *o, struct summary *sum)
 	do {
 		for (nb = 0; nb < QSTREAM && (rc = sym_eread(r, &rec)) > 0;
 		    nb++) {
-			check_finite(rec.f32, D, qname, rec.index);
+			if (sym_embedding_check(rec.f32, D, qname, rec.index) < 0)
+				sym_die("%s", sym_strerror());
 			memcpy(q + nb * D, rec.f32, D * sizeof *q);
 			qlab[nb] = rec.label;
 			qidx[nb] = rec.index;
@@ -651,12 +266,12 @@ classify(const struct opts *o, struct summary *sum)
 				tname = qh->classes[qlab[i]];
 			printf("%llu\t%s\t%s\t%.4f",
 			    (unsigned long long)qidx[i], tname, pred < 0 ?
-			    "unknown" : label_name(&s, (uint32_t)pred),
+			    "unknown" : sym_support_name(&s, (uint32_t)pred),
 			    (double)v[0]);
 			if (o->k > 1)
 				for (j = 0; j < K; j++)
 					printf("\t%s\t%.4f",
-					    label_name(&s, l[j]),
+					    sym_support_name(&s, l[j]),
 					    (double)v[j]);
 			putchar('\n');
 			if (qlab[i] == SYM_NOLABEL)
@@ -665,12 +280,12 @@ classify(const struct opts *o, struct summary *sum)
 			while (nqmap <= qlab[i]) {
 				qmap = sym_erealloc(qmap, (nqmap + 1) *
 				    sizeof *qmap);
-				qmap[nqmap] = find_name(s.names, s.ix,
-				    s.nnames, qh->classes[nqmap]);
+				qmap[nqmap] = sym_support_class(&s,
+				    qh->classes[nqmap]);
 				nqmap++;
 			}
 			/* examples without a class share one column */
-			tally_add(&t, qlab[i], pred < s.nnames ? pred :
+			sym_tally_add(&t, qlab[i], pred < s.nnames ? pred :
 			    (long)s.nnames, qmap[qlab[i]] == pred,
 			    o->confusion);
 		}
@@ -694,12 +309,14 @@ classify(const struct opts *o, struct summary *sum)
 	if (nq == 0 && !o->quiet)
 		sym_warn("%s: no queries", qname);
 	if (sum->f)
-		print_summary(sum->f, &t, qh, &s, o);
+		sym_tally_print(sum->f, &t, qh, &s, o->confusion,
+		    o->reject >= 0);
 	sym_reader_close(r);
 	sym_close_input(f);
 	free(q), free(qlab), free(qidx), free(olab), free(cost), free(hp);
-	free(qmap), free(t.qn), free(t.qright), free(t.conf);
-	support_free(&s);
+	free(qmap);
+	sym_tally_free(&t);
+	sym_support_free(&s);
 	return 0;
 }
 
@@ -715,8 +332,8 @@ episodes(const struct opts *o)
 	double mean, ci;
 	float *hp;
 
-	read_all(&d, o->input, SYM_EMBEDDINGS, &name);
-	scorer_of(&sc, &hp, &d.hdr, name);
+	sym_embeddings_read(&d, o->input, SYM_EMBEDDINGS, &name);
+	sym_scorer_of(&sc, &hp, &d.hdr, name);
 	eo.way = o->way;
 	eo.shot = o->shot;
 	eo.queries = o->queries;
@@ -724,7 +341,7 @@ episodes(const struct opts *o)
 	eo.within_group = o->within;
 	eo.seed = o->seed;
 	if (sym_episodes(&mean, &ci, NULL, o->episodes, d.f32, d.labels,
-	    d.n, d.hdr.nclasses, d.hdr.classes, dim_of(&d.hdr), &sc,
+	    d.n, d.hdr.nclasses, d.hdr.classes, sym_header_dim(&d.hdr), &sc,
 	    &eo) < 0)
 		sym_die("%s: %s", name, sym_strerror());
 	printf("accuracy: %.4f \xc2\xb1 %.4f (95%% CI, %ld episodes)\n",
@@ -748,9 +365,9 @@ verify(const struct opts *o, struct summary *sum)
 	size_t i;
 	int D;
 
-	read_all(&d, o->input, SYM_PAIRS, &name);
-	D = dim_of(&d.hdr);
-	scorer_of(&sc, &hp, &d.hdr, name);
+	sym_embeddings_read(&d, o->input, SYM_PAIRS, &name);
+	D = sym_header_dim(&d.hdr);
+	sym_scorer_of(&sc, &hp, &d.hdr, name);
 	if (d.npairs == 0)
 		sym_die("%s: no pairs", name);
 	score = sym_emalloc(d.npairs * sizeof *score);

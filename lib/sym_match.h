@@ -1,6 +1,8 @@
 /*
  * sym_match.h: using embeddings. Nearest-class search (match.c), few-shot
- * episodes (episodes.c), verification metrics (verify.c), and contact
+ * episodes (episodes.c), verification metrics (verify.c), reading
+ * embeddings and support sets (support.c), a classification's summary
+ * (tally.c), and contact
  * sheets: PNG output, a 5x7 bitmap font, drawing (png_write.c, font.c,
  * sheet.c).
  */
@@ -125,6 +127,82 @@ int sym_episodes(double *mean, double *ci, double *acc, long n,
     const float *x, const uint32_t *lab, size_t nx, uint32_t ncls,
     char *const *names, int D, const struct sym_scorer *sc,
     const struct sym_episode_opts *o);
+
+/* ---- embeddings streams and support sets (support.c) ---- */
+
+/* Values per item of a stream (C*H*W). */
+static inline int
+sym_header_dim(const struct sym_header *h)
+{
+	return (int)(h->c * h->h * h->w);
+}
+/* Read the whole f32 stream of this kind from path ("-": stdin; *name
+ * gets the name for messages); every vector is checked by
+ * sym_embedding_check(). Dies on error. */
+void sym_embeddings_read(struct sym_dataset *d, const char *path, int kind,
+    const char **name);
+/* Die unless stream name (header h) was embedded by the same model as
+ * ref ("model-id"; neither having one also agrees). */
+void sym_same_model(const char *name, const struct sym_header *h,
+    const struct sym_header *ref);
+/* The similarity header h asks for: its "loss" (with "margin", and for
+ * bce and concat the "head" in hex as sym_model_stamp() writes it), else
+ * plain Euclidean. *hp is allocated for heads (free it after sc). Dies
+ * naming name on a bad value. */
+void sym_scorer_of(struct sym_scorer *sc, float **hp,
+    const struct sym_header *h, const char *name);
+
+/* Support examples from one or more embeddings files, classes merged by
+ * name (appending a file of a new class adds that class). Examples
+ * without a class stand for themselves: labels nnames + their row,
+ * named "#row". */
+struct sym_support {
+	int D;
+	size_t n;		/* rows searched */
+	float *x;		/* n x D */
+	uint32_t *lab;		/* n, into names (or nnames + row) */
+	uint32_t nnames;
+	char **names;		/* class names, merged over files */
+	uint32_t *ix;		/* names sorted by strcmp */
+	uint32_t nused;		/* classes with examples, + nunl */
+	uint32_t nunl;		/* examples without a class */
+	struct sym_header ref;	/* the first file's header: model, loss */
+	const char *refname;
+};
+/* Read and merge npaths files (same model, same D); reduce_mean: one
+ * row per class, its mean, then the examples without a class. Dies on
+ * error. */
+void sym_support_read(struct sym_support *s, const char **paths, int npaths,
+    int reduce_mean);
+/* The name of search label l; valid until the next call. */
+const char *sym_support_name(const struct sym_support *s, uint32_t l);
+/* The index of class name, or -1; O(log nnames). */
+long sym_support_class(const struct sym_support *s, const char *name);
+void sym_support_free(struct sym_support *s);
+
+/* ---- a classification's summary (tally.c) ---- */
+
+/* Counts over labelled queries. Query classes are those of the query
+ * stream; pred is a support class, nnames for "an example without a
+ * class" (one column), or -1 for "unknown". Zero it to start. */
+struct sym_tally {
+	uint64_t n, right;
+	uint64_t *qn, *qright;	/* per query class */
+	uint32_t nq;
+	uint32_t *conf;		/* pairs (query class, pred + 1) */
+	size_t nconf, cap;
+};
+/* Count one query of class qc; conf: keep it for the matrix too. */
+void sym_tally_add(struct sym_tally *t, uint32_t qc, long pred, int right,
+    int conf);
+/* "accuracy: 0.xxxx (N queries)", one line per query class, and with
+ * confusion the matrix (rows true, columns the support's classes, then
+ * "#" when it has examples without a class, and "unknown" when reject
+ * was on). qh names the query classes. */
+void sym_tally_print(FILE *f, const struct sym_tally *t,
+    const struct sym_header *qh, const struct sym_support *s, int confusion,
+    int reject);
+void sym_tally_free(struct sym_tally *t);
 
 /* ---- verification metrics (verify.c) ---- */
 
