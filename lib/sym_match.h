@@ -3,8 +3,8 @@
  * episodes (episodes.c), verification metrics (verify.c), reading
  * embeddings and support sets (support.c), a classification's summary
  * (tally.c), and contact
- * sheets: PNG output, a 5x7 bitmap font, drawing (png_write.c, font.c,
- * sheet.c).
+ * sheets: PNG output, a 5x7 bitmap font, drawing, sym-show's layouts
+ * (png_write.c, font.c, sheet.c, show.c).
  */
 #ifndef SYM_MATCH_H
 #define SYM_MATCH_H
@@ -262,5 +262,32 @@ int sym_sheet_text(struct sym_sheet *s, int x, int y, const char *text,
  * a '~' (the end of a class name tells most). */
 int sym_sheet_text_fit(struct sym_sheet *s, int x, int y, const char *text,
     int maxw, const uint8_t rgb[3]);
+
+/* sym-show's sheets (show.c). Each reads its stream, sizes the sheet,
+ * draws; they die on error, naming the stream. */
+struct sym_show_opts {
+	const char *out;	/* the PNG's name, for messages */
+	int cols;		/* cells per row */
+	long limit;		/* images, pairs or queries shown */
+	int scale;		/* sheet pixels per image pixel */
+	const char *matches;	/* sym-match's TSV (sym_show_matches) */
+	const char *support;	/* its support images ("-": stdin) */
+	int quiet;		/* no warnings about empty frames */
+};
+/* Labelled u8 images as a grid, each with its class name. */
+void sym_show_images(struct sym_sheet *sh, struct sym_reader *r,
+    const char *name, const struct sym_show_opts *o);
+/* Pairs of u8 images side by side, "same" (green) or "different". */
+void sym_show_pairs(struct sym_sheet *sh, struct sym_reader *r,
+    const char *name, const struct sym_show_opts *o);
+/* Each query of qr that o->matches answers, beside the first support
+ * image of each matched class (or the support row "#N" itself), framed
+ * green when right, red when wrong, gray when the truth is unknown. The
+ * queries must be the stream sym-match read (their classes are
+ * checked). */
+void sym_show_matches(struct sym_sheet *sh, struct sym_reader *qr,
+    const char *qname, const struct sym_show_opts *o);
+/* Write the sheet as an RGB PNG to path, atomically; dies on error. */
+void sym_sheet_save(const struct sym_sheet *sh, const char *path);
 
 #endif
