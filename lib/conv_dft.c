@@ -531,8 +531,8 @@ sym_conv_dft(struct sym_conv_dft *d, struct sym_dft_scratch *sc, float *out,
     const float *in, const float *w, int B, const struct sym_conv_fuse *fuse)
 {
 	size_t n = (size_t)d->OC * d->C * d->K * d->K;
-	int blas = openblas_get_num_threads(), nt = blas,
-	    nchunk = (B + d->nb - 1) / d->nb, t, started[MAXT] = { 0 };
+	int blas = openblas_get_num_threads(), nt = sym_par_nthreads(),
+	    nchunk = (B + d->nb - 1) / d->nb, t, par, started[MAXT] = { 0 };
 	struct worker wk[MAXT];
 	pthread_t tid[MAXT];
 	struct job j;
@@ -573,7 +573,9 @@ sym_conv_dft(struct sym_conv_dft *d, struct sym_dft_scratch *sc, float *out,
 		worker_run(&wk[0]);
 		return;
 	}
+	/* each worker runs its chunk alone: no threads inside */
 	sym_blas_threads(1);
+	par = sym_par_threads(1);
 	for (t = 1; t < nt; t++) {
 		wk[t] = (struct worker){ &j, t };
 		started[t] = pthread_create(&tid[t], NULL, worker_run,
@@ -584,5 +586,6 @@ sym_conv_dft(struct sym_conv_dft *d, struct sym_dft_scratch *sc, float *out,
 	for (t = 1; t < nt; t++)
 		if (started[t])
 			pthread_join(tid[t], NULL);
+	sym_par_threads(par);
 	sym_blas_threads(blas);
 }

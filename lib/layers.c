@@ -68,11 +68,30 @@ vzero(float *o, int n)
 /* ---- two cores for the passes between GEMMs ----
  * A kernel splits its outer loop (channels, planes or im2col rows) into
  * one range per OpenBLAS thread. Every value is computed the same way
- * whatever the split, so results do not depend on the thread count. */
+ * whatever the split, so our kernels' results do not depend on the
+ * thread count (OpenBLAS's GEMM may: with some of its cores, two threads
+ * sum some products in another order than one). */
 
 /* below this many floats of work a thread costs more than it saves */
 #define PAR_MIN ((size_t)1 << 15)
 #define PAR_MAX 8
+
+static int par_threads;	/* 0: as many as OpenBLAS */
+
+int
+sym_par_threads(int n)
+{
+	int old = par_threads;
+
+	par_threads = n < 0 ? 0 : n;
+	return old;
+}
+
+int
+sym_par_nthreads(void)
+{
+	return par_threads > 0 ? par_threads : openblas_get_num_threads();
+}
 
 struct part {
 	void (*fn)(void *, int, int);
@@ -94,7 +113,7 @@ sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work)
 {
 	struct part pt[PAR_MAX];
 	pthread_t th[PAR_MAX];
-	int started[PAR_MAX] = { 0 }, t = openblas_get_num_threads(), i;
+	int started[PAR_MAX] = { 0 }, t = sym_par_nthreads(), i;
 
 	if (t > PAR_MAX)
 		t = PAR_MAX;

@@ -166,9 +166,17 @@ int sym_optimizer_parse(const char *name);
 
 /* Inside a net, spatial tensors are channel-major: C x B x H x W. */
 
-/* Run fn(ctx, lo, hi) over [0, n) split into one range per OpenBLAS
- * thread (at most 8), or in one call when work (in floats) is small. */
+/* Run fn(ctx, lo, hi) over [0, n) split into one range per thread
+ * (sym_par_nthreads(), at most 8), or in one call when work (in floats)
+ * is small. */
 void sym_par(void (*fn)(void *, int, int), void *ctx, int n, size_t work);
+/* Threads our own kernels split into (sym_par, the DFT convolution's
+ * chunks): n >= 1, or 0, the default, for as many as OpenBLAS has. The
+ * tests hold OpenBLAS to one thread and vary this, so that they check
+ * our splits and not OpenBLAS's (whose bits may change with its thread
+ * count on some of its cores). Returns the setting it replaces. */
+int sym_par_threads(int n);
+int sym_par_nthreads(void);
 /* Convolution read from zero-bordered copies of the planes, no im2col
  * (conv_direct.c): in C x B x H x W, w OC x C x K x K, stride 1,
  * padding pad, out OC x B x OH x OW, no bias. buf: cap floats of scratch;

@@ -262,7 +262,9 @@ fusion(const char *arch, int c, int h, int w, const int *nobias, int exact)
 }
 
 /* The kernels split big work over threads by channel or plane: one and
- * two threads must give the same bits, forward and backward. */
+ * two threads must give the same bits, forward and backward. (OpenBLAS
+ * stays on one thread: its own bits may change with its thread count,
+ * as sym-train(1) says.) */
 static void
 threads(void)
 {
@@ -277,16 +279,20 @@ threads(void)
 	memcpy(sym_net_params(b), sym_net_params(a), np * 4);
 	fill(x, nin);
 	fill(dy, 64 * 5);
+	/* our splits only: OpenBLAS on one thread throughout */
 	sym_blas_threads(1);
+	sym_par_threads(1);
 	memcpy(y1, sym_net_forward(a, x, 64, 1), sizeof(y1));
 	sym_net_backward(a, dy, d1);
-	sym_blas_threads(2);
+	sym_par_threads(2);
 	CHECK(memcmp(y1, sym_net_forward(b, x, 64, 1), sizeof(y1)) == 0);
 	sym_net_backward(b, dy, d2);
 	CHECK(memcmp(d1, d2, nin * 4) == 0);
 	CHECK(memcmp(sym_net_grads(a), sym_net_grads(b), np * 4) == 0);
 	CHECK(memcmp(sym_net_state(a), sym_net_state(b),
 	    sym_net_nstate(a) * 4) == 0);
+	sym_par_threads(0);
+	sym_blas_threads(2);
 	free(x);
 	free(d1);
 	free(d2);
@@ -458,11 +464,15 @@ direct_net(const char *arch, int c, int h, int w)
 	sym_net_set_direct(b, 0);
 	fill(x, nin);
 	sym_blas_threads(1);
+	sym_par_threads(1);
 	memcpy(y, sym_net_forward(a, x, 5, 0), 5 * d * 4);
 	CHECK(maxdiff(y, sym_net_forward(b, x, 5, 0), 5 * d) <
 	    1e-5 * (1 + maxabs(y, 5 * d)));
-	sym_blas_threads(2);
+	/* the direct kernel split over two threads: the same bits */
+	sym_par_threads(2);
 	CHECK(memcmp(y, sym_net_forward(a, x, 5, 0), 5 * d * 4) == 0);
+	sym_par_threads(0);
+	sym_blas_threads(2);
 	{
 		float *dy = malloc(5 * d * 4),
 		    *ga = malloc(sym_net_nparams(a) * 4);
@@ -530,7 +540,8 @@ dft_conv(void)
 			fill(w, nw);	/* the second time: new weights */
 			conv_def(r, x, w, C, B, H, W, OC, K, P);
 			for (int th = 1; th <= 2; th++) {
-				sym_blas_threads(th);
+				sym_blas_threads(1);
+				sym_par_threads(th);
 				memset(y, 0xff, nout * 4);	/* all written */
 				sym_conv_dft(d, sc, y, x, w, B, NULL);
 				if (!(maxdiff(y, r, nout) < 1e-5 * (1 +
@@ -549,6 +560,7 @@ dft_conv(void)
 			}
 			sym_conv_dft_chunk(d, 1 + (int)t % 3);
 		}
+		sym_par_threads(0);
 		sym_blas_threads(2);
 		sym_conv_dft(d, sc, y, x, w, B, NULL);
 		CHECK(maxdiff(y, r, nout) < 1e-5 * (1 + maxabs(r, nout)));
