@@ -18,7 +18,8 @@
 # Environment: REPS rounds (default 3; each figure is the median of the
 # rounds, each ratio the median of the rounds' ratios, symnet and its
 # peer running back to back in every round), SKIP_MATCH=1, TUNED=1 (also
-# time PyTorch with the tuned OpenBLAS settings REFERENCES.md lists, as
+# time PyTorch with the tuned OpenBLAS settings that the team's
+# REFERENCES.md (reference figures, outside this repository) lists, as
 # information). Needs Debian's python3-torch (run by /usr/bin/python3),
 # Fashion-MNIST (dataset-fashion-mnist), /usr/bin/time; bench/match/run.sh
 # needs more (python3-faiss).
@@ -41,6 +42,10 @@ for f in "$build/libsym.a" "$bin/sym-train" "$bin/sym-embed" \
 done
 $py -c 'import torch' 2>/dev/null ||
 	{ echo "bench: $py cannot import torch (python3-torch)" >&2; exit 1; }
+# the match part's peers, checked now rather than after the others ran
+$py -c 'import faiss, numpy' 2>/dev/null ||
+	{ echo "bench: $py cannot import faiss and numpy (python3-faiss," \
+	    "python3-numpy)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing" >&2; exit 1; }
 
 # PyTorch as the reference ran it: none of the tuning variables set

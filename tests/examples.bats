@@ -95,6 +95,24 @@ setup() {
 	[[ "$output" == *"records: 150"* && "$output" == *"class: 7 7 10"* && "$output" == *"class: 8 8 0"* ]]
 	for m in separate shared contrastive; do [ -s "out/$m.model" ]; done
 	if command -v gnuplot > /dev/null; then [ -s out/accuracy.png ]; fi
+	# the same again: nothing to do; a setting changed: remade with it
+	run -0 make --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out" \
+	    BIN="$SYM_BIN" TRAIN_N=150 EVAL_N=50 VAL_PAIRS=100 EPOCHS=2 \
+	    PAIRS=300
+	[[ "$output" != *sym-train* ]]
+	run -0 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out" \
+	    BIN="$SYM_BIN" TRAIN_N=150 EVAL_N=50 VAL_PAIRS=100 EPOCHS=3 \
+	    PAIRS=300
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[3]}" =~ ^3($'\t'(0\.[0-9]{4}|1\.0000)){3}$ ]]
+	# a missing data folder and a BIN without the programs: what to do
+	run -2 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/none" OUT="$PWD/out2" \
+	    BIN="$SYM_BIN"
+	[[ "$output" == *"none/t10k-images-idx3-ubyte.gz is missing: make download"* ]]
+	run -2 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out2" \
+	    BIN="$PWD"
+	[[ "$output" == *"walkthrough: no sym-* programs in BIN=$PWD"* ]]
+	[ ! -e out2/all.sym ]
 }
 
 # omniglot_zip ZIP TOP ALPHABET...: ZIP holding TOP/ALPHABET/characterNN/
@@ -130,6 +148,7 @@ omniglot_zip() {
 	omniglot_zip "$PWD/zips/images_background_small2.zip" \
 	    images_background_small2 Beta Greek
 	cp "$EX/omniglot/Makefile" ex/
+	cp "$EX/common.mk" .
 	s1=$(sha256sum zips/images_background_small1.zip | cut -d' ' -f1)
 	s2=$(sha256sum zips/images_background_small2.zip | cut -d' ' -f1)
 	# the Makefile's recipe, but 3 tiny episodes

@@ -25,6 +25,13 @@ py=/usr/bin/python3
 reps=${REPS:-3}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/symbench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
+for f in "$bin/sym-match" "$build/libsym.a" /usr/bin/time; do
+	[ -e "$f" ] || { echo "bench: $f missing (make first; GNU time:" \
+	    "apt-get install time)" >&2; exit 1; }
+done
+$py -c 'import faiss, numpy' 2>/dev/null ||
+	{ echo "bench: $py cannot import faiss and numpy (python3-faiss," \
+	    "python3-numpy)" >&2; exit 1; }
 
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -Ilib -o "$dir/raw2emb" \
 	bench/match/raw2emb.c "$build/libsym.a" \

@@ -13,7 +13,7 @@
  * -g N it times square N x N SGEMMs through sym_gemm and prints GFLOP/s:
  * the ceiling every GEMM-bound figure here is measured against.
  *
- * usage: train_bench [-ikFDT] [-g n] [-a arch] [-s size] [-l loss]
+ * usage: train_bench [-hikFDT] [-g n] [-a arch] [-s size] [-l loss]
  *            [-b pairs] [-n steps] [-w warmup] [-t threads]
  * Output: "key value" lines on stdout (see bench/README.md).
  */
@@ -60,12 +60,13 @@ median(double *v, int n)
 }
 
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fputs("usage: train_bench [-ikFDT] [-g n] [-a arch] [-s size] "
-	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n",
-	    stderr);
-	exit(2);
+	fputs("usage: train_bench [-hikFDT] [-g n] [-a arch] [-s size] "
+	    "[-l loss] [-b pairs] [-n steps] [-w warmup] [-t threads]\n"
+	    "(the options: the comment at the top of bench/train/"
+	    "train_bench.c)\n", f);
+	exit(status);
 }
 
 /* -g: the best of `steps` N x N x N SGEMMs after `warmup` more */
@@ -359,7 +360,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "conv4", 28, SYM_LOSS_CONTRASTIVE, 128, 10, 2, 2,
-	    0, 0, 0, 0, 0 };
+	    0, 0, 0, 0, 0, 0 };
 	struct rusage ru;
 	struct sym_net *net;
 	struct sym_optim opt, hopt;
@@ -374,7 +375,7 @@ main(int argc, char **argv)
 	/* re-exec with the right OpenBLAS core before anything else */
 	sym_blas_init(argv, 1);
 	/* options */
-	while ((c = getopt(argc, argv, "ikFDTg:a:s:l:b:n:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "hikFDTg:a:s:l:b:n:w:t:")) != -1) {
 		switch (c) {
 		case 'g':
 			o.gemm = (int)sym_parse_long(optarg, 1, 16384, "-g");
@@ -417,12 +418,15 @@ main(int argc, char **argv)
 		case 't':
 			o.threads = (int)sym_parse_long(optarg, 1, 64, "-t");
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 
 	sym_blas_threads(o.threads);
 	if (o.gemm) {

@@ -11,9 +11,11 @@
 set -e
 dir=$1 shot=$2 draws=$3 queries=$4
 shift 4
-tmp=${TMPDIR:-/tmp}/fewshot.$$
-mkdir -p "$tmp"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewshot.XXXXXX")
+# on a signal too (sh runs the EXIT trap only on exit)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 reduce=max
 [ "$shot" -gt 1 ] && reduce=mean
 r=1

@@ -70,11 +70,26 @@ queue2() {
 	run conv4-proto-aug 28 "conv4, 28 px, proto + rotations, 67 ep, aug" -- \
 	    -a conv4 $PR --augment $T
 }
+# one queue of a parallel run: the script itself again (below)
+if [ "${1:-}" = --queue ]; then
+	"queue$2"
+	exit
+fi
 if [ "$JOBS" -ge 2 ]; then
-	queue1 & q1=$!
-	queue2 & q2=$!
-	wait $q1
-	wait $q2
+	# each queue in a session of its own (setsid; sh makes no process
+	# groups without a terminal), so that one failing, or an interrupt,
+	# stops the other and its training too, instead of leaving them
+	# running on their own
+	setsid sh "$0" --queue 1 & q1=$!
+	setsid sh "$0" --queue 2 & q2=$!
+	trap 'kill -TERM -$q1 -$q2 2> /dev/null; exit 130' INT
+	trap 'kill -TERM -$q1 -$q2 2> /dev/null; exit 143' TERM
+	rc=0
+	wait $q1 || rc=$?
+	[ $rc -eq 0 ] || kill -TERM -$q2 2> /dev/null || :
+	wait $q2 || { r=$?; [ $rc -ne 0 ] || rc=$r; }
+	trap - INT TERM
+	[ $rc -eq 0 ] || exit $rc
 else
 	queue1
 	queue2

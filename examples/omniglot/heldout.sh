@@ -15,23 +15,40 @@
 # PAIRS (if set, sym-pairs options: train on pairs drawn from the
 # training alphabets instead of on labelled images), EMBED (sym-embed
 # options, e.g. --views none).
+# The streams are those of this folder's data/ (make all makes them),
+# wherever it is run from; BIN and WORK, when given, are taken as they
+# are (relative to where it is run).
 set -e
+[ $# -ge 3 ] || { echo "usage: heldout.sh TAG SIZE HELD [sym-train options]" >&2; exit 2; }
 tag=$1 size=$2 held=$3
 shift 3
-BIN=${BIN:-../../build/bin}
-WORK=${WORK:-data/runs}
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${BIN:-$here/../../build/bin}
+WORK=${WORK:-$here/data/runs}
 WAYS=${WAYS:-20 5}
 EPISODES=${EPISODES:-1000}
+data=$here/data/s$size
+[ -d "$data" ] || { echo "heldout.sh: no $data (make all makes it)" >&2; exit 1; }
+
+# every held-out name must be an alphabet: a misspelt one would leave
+# that alphabet in training
+old_ifs=$IFS
+IFS=,
+for a in $held; do
+	[ -f "$data/$a.sym" ] || { echo "heldout.sh: no alphabet '$a' in $data" >&2; exit 1; }
+done
+IFS=$old_ifs
 mkdir -p "$WORK"
 
 tr_files= te_files=
-for f in data/s$size/*.sym; do
+for f in "$data"/*.sym; do
 	a=$(basename "$f" .sym)
 	case ",$held," in
 	*",$a,"*) te_files="$te_files $f" ;;
 	*) tr_files="$tr_files $f" ;;
 	esac
 done
+[ -n "$tr_files" ] || { echo "heldout.sh: every alphabet is held out" >&2; exit 1; }
 
 model=$WORK/$tag.model
 t0=$(date +%s)
