@@ -454,8 +454,7 @@ out_part(void *ctx, int lo, int hi)
 }
 
 /* One chunk, start to end. sym_par splits the passes between GEMMs over
- * as many threads as OpenBLAS may use: one when chunks run side by
- * side. */
+ * sym_par_nthreads() threads: one when chunks run side by side. */
 static void
 run_chunk(struct chunk *k)
 {

@@ -67,7 +67,8 @@ vzero(float *o, int n)
 
 /* ---- two cores for the passes between GEMMs ----
  * A kernel splits its outer loop (channels, planes or im2col rows) into
- * one range per OpenBLAS thread. Every value is computed the same way
+ * one range per thread (sym_par_nthreads(): by default as many as
+ * OpenBLAS has). Every value is computed the same way
  * whatever the split, so our kernels' results do not depend on the
  * thread count (OpenBLAS's GEMM may: with some of its cores, two threads
  * sum some products in another order than one). */

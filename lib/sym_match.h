@@ -267,7 +267,8 @@ int sym_sheet_text_fit(struct sym_sheet *s, int x, int y, const char *text,
  * draws; they die on error, naming the stream. */
 struct sym_show_opts {
 	const char *out;	/* the PNG's name, for messages */
-	int cols;		/* cells per row */
+	int cols;		/* cells per row (images, pairs; a matches
+				 * sheet has one query per row) */
 	long limit;		/* images, pairs or queries shown */
 	int scale;		/* sheet pixels per image pixel */
 	const char *matches;	/* sym-match's TSV (sym_show_matches) */

@@ -2,8 +2,9 @@
  * sym_source.h: data sets as sym-load reads them (IDX files of MNIST,
  * Fashion-MNIST and EMNIST under their official names, Omniglot trees,
  * folders of PNGs), which of their images to keep, and writing those as
- * a labelled images stream. Every call dies on error with a message that
- * names the file (these run in sym-load, before or while it writes).
+ * a labelled images stream. Every call dies on error (these run in
+ * sym-load, before or while it writes), with a message that names the
+ * file, or the option, when there is one.
  */
 #ifndef SYM_SOURCE_H
 #define SYM_SOURCE_H
@@ -30,7 +31,8 @@ struct sym_source {
 	size_t cap;		/* room in files and cls */
 };
 
-/* Kinds of source and how many arguments each takes after its name. */
+/* 1 when source `what` takes nargs arguments after its name, else 0; a
+ * usage error (exit 2) naming the sources when `what` is none of them. */
 int sym_source_nargs_ok(const char *what, int nargs);
 
 /* Read source `what` ("idx", "mnist", "fashion", "emnist", "omniglot",
@@ -60,10 +62,11 @@ void sym_select_check_list(const char *list, const char *opt);
 void sym_source_select(const struct sym_source *s, const struct sym_select *sel,
     uint32_t **order, uint32_t *nout, uint32_t **newcls, uint32_t *nsel);
 
-/* The output size: IDX images' as stored (upright); folders' from every
- * kept file, which is decoded once here in file order so that a broken
- * or odd-sized PNG stops sym-load before it writes (w given: any sizes,
- * as they are resized). */
+/* The output size *w x *h: IDX images' as stored (upright); folders'
+ * from every kept file, which is decoded once here in file order so that
+ * a broken or odd-sized PNG stops sym-load before it writes. resize: the
+ * caller resizes, so the files may differ in size (the first one's is
+ * returned). */
 void sym_source_size(const struct sym_source *s, const uint32_t *order,
     uint32_t nout, int resize, int *w, int *h);
 /* Write the kept items as hdr's stream (u8, 1 x h x w) to f: ink high,

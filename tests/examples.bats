@@ -70,6 +70,12 @@ setup() {
 	# trained on letters a..t only, validated on u..z
 	run -0 sym-info out/letters.model
 	[[ "$output" == *"val-way"* ]]
+	# a setting of the evaluation only: evaluated again, not retrained
+	run -0 make --no-print-directory -C "$EX/emnist" EMNIST_DIR="$PWD/em" OUT="$PWD/out" \
+	    BIN="$SYM_BIN" ARCH=mlp EPOCHS=2 EPISODES=5 DRAWS=2 \
+	    EVAL_EPISODES=20
+	[[ "$output" != *sym-train* && "$output" != *sym-load* ]]
+	[ "$(grep -c '(2 support draws, 200 queries)' <<< "$output")" -eq 4 ]
 	make -s --no-print-directory -C "$EX/emnist" OUT="$PWD/out" clean
 	[ ! -e out ]
 }

@@ -70,25 +70,50 @@ queue2() {
 	run conv4-proto-aug 28 "conv4, 28 px, proto + rotations, 67 ep, aug" -- \
 	    -a conv4 $PR --augment $T
 }
-# one queue of a parallel run: the script itself again (below)
+# one queue of a parallel run: the script itself again (below); its
+# exit status goes to WORK/queueN.rc for the parent to see
 if [ "${1:-}" = --queue ]; then
-	"queue$2"
-	exit
+	set +e
+	(set -e; "queue$2")
+	rc=$?
+	echo "$rc" > "$WORK/queue$2.rc"
+	exit "$rc"
 fi
 if [ "$JOBS" -ge 2 ]; then
 	# each queue in a session of its own (setsid; sh makes no process
-	# groups without a terminal), so that one failing, or an interrupt,
-	# stops the other and its training too, instead of leaving them
-	# running on their own
+	# groups without a terminal), so that the first to fail, or an
+	# interrupt, stops the other and its training too, instead of
+	# leaving them running on their own
+	rm -f "$WORK/queue1.rc" "$WORK/queue2.rc"
 	setsid sh "$0" --queue 1 & q1=$!
 	setsid sh "$0" --queue 2 & q2=$!
 	trap 'kill -TERM -$q1 -$q2 2> /dev/null; exit 130' INT
 	trap 'kill -TERM -$q1 -$q2 2> /dev/null; exit 143' TERM
 	rc=0
-	wait $q1 || rc=$?
-	[ $rc -eq 0 ] || kill -TERM -$q2 2> /dev/null || :
-	wait $q2 || { r=$?; [ $rc -ne 0 ] || rc=$r; }
+	while :; do
+		done1=0 done2=0
+		for q in 1 2; do
+			eval "pid=\$q$q"
+			# still running, no status yet: wait on
+			if kill -0 "$pid" 2> /dev/null &&
+			    [ ! -s "$WORK/queue$q.rc" ]; then
+				continue
+			fi
+			r=1	# gone without a status: killed
+			[ ! -s "$WORK/queue$q.rc" ] ||
+			    r=$(cat "$WORK/queue$q.rc")
+			eval "done$q=1"
+			[ "$r" -eq 0 ] || { rc=$r; break 2; }
+		done
+		[ $done1 -eq 1 ] && [ $done2 -eq 1 ] && break
+		sleep 2
+	done
+	if [ $rc -ne 0 ]; then
+		kill -TERM -$q1 -$q2 2> /dev/null || :
+	fi
+	wait
 	trap - INT TERM
+	rm -f "$WORK/queue1.rc" "$WORK/queue2.rc"
 	[ $rc -eq 0 ] || exit $rc
 else
 	queue1

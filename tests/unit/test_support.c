@@ -74,25 +74,58 @@ test_select(void)
 	free(order);
 	free(newcls);
 
-	/* shuffled: a permutation, the same under the same seed */
+	/* shuffled: a permutation, not file order, the same under the
+	 * same seed and another under another */
 	memset(&sel, 0, sizeof sel);
 	sel.shuffle = 1;
 	sel.seed = 7;
 	{
-		uint32_t *o2, *n2, m2, k2, seen = 0;
+		uint32_t *o2, *n2, m2, k2, seen = 0, moved = 0;
 
 		sym_source_select(&s, &sel, &order, &nout, &newcls, &nsel);
 		sym_source_select(&s, &sel, &o2, &m2, &n2, &k2);
 		CHECK(nout == 14 && m2 == 14);
 		CHECK(memcmp(order, o2, 14 * sizeof *order) == 0);
-		for (uint32_t i = 0; i < nout; i++)
+		for (uint32_t i = 0; i < nout; i++) {
 			seen |= 1u << order[i];
+			moved += order[i] != i;
+		}
 		CHECK(seen == (1u << 14) - 1);
+		CHECK(moved >= 7);
+		free(o2);
+		free(n2);
+		sel.seed = 8;
+		sym_source_select(&s, &sel, &o2, &m2, &n2, &k2);
+		CHECK(memcmp(order, o2, 14 * sizeof *order) != 0);
 		free(o2);
 		free(n2);
 	}
 	free(order);
 	free(newcls);
+
+	/* shuffled picks of at most 1 per class: one of each, in the
+	 * shuffled order, not always each class's first */
+	sel.per_class = 1;
+	{
+		uint32_t firsts = 0;
+
+		for (uint64_t seed = 1; seed <= 8; seed++) {
+			uint32_t cnt[5] = { 0 };
+
+			sel.seed = seed;
+			sym_source_select(&s, &sel, &order, &nout, &newcls,
+			    &nsel);
+			CHECK(nout == 5);
+			for (uint32_t i = 0; i < nout; i++) {
+				cnt[s.cls[order[i]]]++;
+				firsts += order[i] < 4;
+			}
+			CHECK(cnt[0] == 1 && cnt[3] == 1 && cnt[4] == 1);
+			free(order);
+			free(newcls);
+		}
+		CHECK(firsts < 32);
+	}
 }
 
 /* An embeddings file of D = 2 with the given class names; label[i] of
