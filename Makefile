@@ -3,6 +3,7 @@
 # make check      install missing packages, build, run all tests
 # make demo       install missing packages, build, run the main job
 # make SANITIZE=1 build with ASan+UBSan into build-san/ (make sanitize tests it)
+# make bench      install the peers (PyTorch, FAISS), run bench/run.sh
 include config.mk
 
 ifeq ($(SANITIZE),1)
@@ -78,6 +79,13 @@ check: deps-check
 sanitize:
 	$(MAKE) SANITIZE=1 test
 
+# the benchmark against its peers (bench/README.md; several minutes, on
+# an otherwise idle machine): installs them, builds, runs
+bench:
+	sh .ci/install-deps bench
+	$(MAKE) all
+	sh bench/run.sh $(BUILD)
+
 # the packages first, then the build (in this order under make -j too)
 demo: deps
 	$(MAKE) all
@@ -100,7 +108,7 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: FORCE all deps deps-check test check sanitize demo install uninstall clean
+.PHONY: FORCE all deps deps-check test check sanitize bench demo install uninstall clean
 
 # ---- fuzzing: libFuzzer harnesses of tests/fuzz/, built with clang ----
 # make fuzz                   harnesses and seed corpus into build-fuzz/
