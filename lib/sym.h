@@ -91,12 +91,16 @@ SYM_NORETURN void sym_epipe_exit(void);
 
 /* An output file written to "path.XXXXXX" in the same folder and renamed
  * over path only on commit, so a failed or killed write never destroys an
- * existing file. A path that exists and is not a regular file (a device,
- * a FIFO) is written in place. */
+ * existing file. A symbolic link keeps pointing where it did: the file
+ * it points to is the one replaced. A path that exists and is not a
+ * regular file (a device, a FIFO), or is the file our stdout or stderr
+ * writes to (/dev/stdout redirected to a file), is written in place, a
+ * regular file after what it holds. */
 struct sym_atomic {
 	FILE *f;
-	char *path;
-	char *tmp;
+	char *path;	/* as given, for messages */
+	char *tmp;	/* NULL when written in place */
+	char *dest;	/* what the rename replaces, when not path */
 };
 /* Open; -1 with sym_strerror() on failure (e.g. the folder is missing). */
 int sym_atomic_open(struct sym_atomic *a, const char *path);

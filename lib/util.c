@@ -302,20 +302,87 @@ sym_init_io(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* 1 when st is the file our stdout or stderr writes to (/dev/stdout,
+ * /dev/fd/1, or the same file by name, with stdout redirected to it). */
+static int
+is_std_output(const struct stat *st)
+{
+	struct stat o;
+
+	for (int fd = 1; fd <= 2; fd++)
+		if (fstat(fd, &o) == 0 && o.st_dev == st->st_dev &&
+		    o.st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Where a symbolic link that points to no file yet leads: the folder
+ * of its target (resolved; it must exist) and the target's name, as a
+ * new string; NULL when that folder does not exist. */
+static char *
+dangling_dest(const char *path)
+{
+	char buf[PATH_MAX], *t, *slash, *dir, *d;
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	size_t k;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	/* a relative target is relative to the link's folder */
+	slash = strrchr(path, '/');
+	if (buf[0] == '/' || !slash) {
+		t = sym_estrdup(buf);
+	} else {
+		k = (size_t)(slash - path);
+		t = sym_emalloc(k + 1 + (size_t)n + 1);
+		memcpy(t, path, k);
+		t[k] = '/';
+		memcpy(t + k + 1, buf, (size_t)n + 1);
+	}
+	slash = strrchr(t, '/');
+	if (slash == t)
+		dir = realpath("/", NULL);
+	else if (slash) {
+		*slash = '\0';
+		dir = realpath(t, NULL);
+		*slash = '/';
+	} else {
+		dir = realpath(".", NULL);
+	}
+	if (!dir) {
+		free(t);
+		return NULL;
+	}
+	slash = slash ? slash + 1 : t;
+	k = strlen(dir);
+	d = sym_emalloc(k + 1 + strlen(slash) + 1);
+	memcpy(d, dir, k);
+	d[k] = '/';
+	strcpy(d + k + 1, slash);
+	free(dir);
+	free(t);
+	return d;
+}
+
 int
 sym_atomic_open(struct sym_atomic *a, const char *path)
 {
-	size_t n = strlen(path);
-	struct stat st;
+	struct stat st, lst;
+	char *real = NULL;
+	const char *dest = path;
+	size_t n;
 	mode_t um;
-	int fd;
+	int fd, have = stat(path, &st) == 0;
 
 	memset(a, 0, sizeof(*a));
 	a->path = sym_estrdup(path);
-	/* a device or FIFO (/dev/stdout, /dev/full) cannot be replaced by
-	 * a rename: write it in place */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		a->f = fopen(path, "wb");
+	/* a device or FIFO (/dev/stdout on a pipe, /dev/full) cannot be
+	 * replaced by a rename, nor the file our stdout writes to (a rename
+	 * would leave what was written to stdout in a file without a name):
+	 * write it in place, after what is there */
+	if (have && (!S_ISREG(st.st_mode) || is_std_output(&st))) {
+		a->f = fopen(path, S_ISREG(st.st_mode) ? "ab" : "wb");
 		if (!a->f) {
 			sym_seterr("%s:", path);
 			free(a->path);
@@ -324,15 +391,32 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		}
 		return 0;
 	}
+	/* a symbolic link to a file: replace the file it points to, not
+	 * the link (renaming onto the link would turn it into a file) */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		real = have ? realpath(path, NULL) : dangling_dest(path);
+		if (!real) {
+			/* as `>` would say: the link leads nowhere */
+			errno = ENOENT;
+			sym_seterr("%s:", path);
+			free(a->path);
+			a->path = NULL;
+			return -1;
+		}
+		a->dest = real;
+		dest = real;
+	}
+	n = strlen(dest);
 	a->tmp = sym_emalloc(n + 8);
-	memcpy(a->tmp, path, n);
+	memcpy(a->tmp, dest, n);
 	memcpy(a->tmp + n, ".XXXXXX", 8);
 	fd = mkstemp(a->tmp);
 	if (fd < 0) {
 		sym_seterr("%s:", path);
 		free(a->path);
 		free(a->tmp);
-		a->path = a->tmp = NULL;
+		free(a->dest);
+		a->path = a->tmp = a->dest = NULL;
 		return -1;
 	}
 	/* mkstemp makes 0600: give the mode fopen would, 0666 less the
@@ -347,7 +431,8 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		unlink(a->tmp);
 		free(a->path);
 		free(a->tmp);
-		a->path = a->tmp = NULL;
+		free(a->dest);
+		a->path = a->tmp = a->dest = NULL;
 		return -1;
 	}
 	return 0;
@@ -389,7 +474,8 @@ sym_atomic_commit(struct sym_atomic *a)
 		bad = 1;
 	}
 	a->f = NULL;
-	if (!bad && a->tmp && rename(a->tmp, a->path) != 0) {
+	if (!bad && a->tmp && rename(a->tmp, a->dest ? a->dest : a->path)
+	    != 0) {
 		sym_seterr("%s: rename:", a->path);
 		bad = 1;
 	}
@@ -397,7 +483,8 @@ sym_atomic_commit(struct sym_atomic *a)
 		unlink(a->tmp);
 	free(a->tmp);
 	free(a->path);
-	a->tmp = a->path = NULL;
+	free(a->dest);
+	a->tmp = a->path = a->dest = NULL;
 	return bad ? -1 : 0;
 }
 
@@ -410,6 +497,7 @@ sym_atomic_abort(struct sym_atomic *a)
 		unlink(a->tmp);
 	free(a->tmp);
 	free(a->path);
+	free(a->dest);
 	memset(a, 0, sizeof(*a));
 }
 

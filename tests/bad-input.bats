@@ -592,6 +592,35 @@ m.model" ]
 	[ -L /dev/stdout ]
 	run -0 bash -c "sym-match -q -s $D/e.sym --summary /dev/fd/1 < $D/e.sym | cat"
 	[[ "$output" == *$'\naccuracy: '* ]]
+	# stdout redirected to a file: the summary follows the results in
+	# it (a rename would have cut the results off, or, through
+	# /dev/stdout, replaced that link with a file)
+	run -0 bash -c "sym-match -q -s $D/e.sym --summary /dev/fd/1 < $D/e.sym > out.txt"
+	[ "$(grep -c . out.txt)" -gt 1 ] && [ "$(tail -n +2 out.txt | grep -c '^accuracy: ')" -eq 1 ]
+	[ "$(head -c 2 out.txt)" = "0"$'\t' ]
+	run -0 bash -c "sym-match -q -s $D/e.sym --summary same.txt < $D/e.sym > same.txt"
+	cmp out.txt same.txt
+	[ -L /dev/stdout ]
+}
+
+@test "bad input: an output through a symbolic link replaces its target, not the link" {
+	echo old > s.txt
+	ln -s s.txt l.txt
+	run -0 sym-match -q -s "$D/e.sym" --summary l.txt < "$D/e.sym"
+	[ -L l.txt ] && [ "$(readlink l.txt)" = s.txt ]
+	[[ "$(head -1 s.txt)" == "accuracy: "* ]]
+	mkdir sub
+	ln -s sub/m.model m.model
+	sym-load -q fashion --classes 0-1 --per-class 20 > tr.sym
+	run -0 sym-train -q -a mlp -e 1 --pairs-per-epoch 64 -o m.model < tr.sym
+	[ -L m.model ] && [ -s sub/m.model ]
+	[ "$(ls sub)" = m.model ]
+	run -0 sym-info sub/m.model
+	# a link into a folder that does not exist: refused before training
+	ln -s nowhere/m.model n.model
+	run -1 --separate-stderr sym-train -q -a mlp -e 1 --pairs-per-epoch 64 -o n.model < tr.sym
+	is_err "sym-train: n.model: No such file or directory"
+	[ -L n.model ]
 }
 
 @test "bad input: --help and --version into a full disk fail" {
