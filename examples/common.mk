@@ -22,7 +22,8 @@ $(SYM_PROGRAMS) &:
 # Each stage's settings as the file $(OUT)/S.settings, written when make
 # reads this file and only when its text changes: a step that depends on
 # it is remade after `make SEED=2` and the like, and only the steps that
-# setting shapes (make -n and -q see the same).
+# setting shapes (make -n and -q see the same; they write the files too,
+# so `make -n SEED=2` then `make` remakes what SEED shapes).
 settings = $(OUT)/$(1).settings
 $(foreach s,$(STAGES),$(shell mkdir -p '$(OUT)' && \
 	{ printf '%s\n' '$(SETTINGS_$(s))' | cmp -s - '$(OUT)/$(s).settings' || \
