@@ -316,53 +316,27 @@ is_std_output(const struct stat *st)
 	return 0;
 }
 
-/* Where a symbolic link that points to no file yet leads: the folder
- * of its target (resolved; it must exist) and the target's name, as a
- * new string; NULL when that folder does not exist. */
+/* The file a symbolic link that points to no file yet would create: its
+ * target, taken from the link's folder when relative (a missing folder
+ * then fails in mkstemp, as `>` would). NULL when it cannot be read. */
 static char *
-dangling_dest(const char *path)
+link_target(const char *path)
 {
-	char buf[PATH_MAX], *t, *slash, *dir, *d;
+	char buf[PATH_MAX], *t;
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *slash = strrchr(path, '/');
 	size_t k;
 
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	/* a relative target is relative to the link's folder */
-	slash = strrchr(path, '/');
-	if (buf[0] == '/' || !slash) {
-		t = sym_estrdup(buf);
-	} else {
-		k = (size_t)(slash - path);
-		t = sym_emalloc(k + 1 + (size_t)n + 1);
-		memcpy(t, path, k);
-		t[k] = '/';
-		memcpy(t + k + 1, buf, (size_t)n + 1);
-	}
-	slash = strrchr(t, '/');
-	if (slash == t)
-		dir = realpath("/", NULL);
-	else if (slash) {
-		*slash = '\0';
-		dir = realpath(t, NULL);
-		*slash = '/';
-	} else {
-		dir = realpath(".", NULL);
-	}
-	if (!dir) {
-		free(t);
-		return NULL;
-	}
-	slash = slash ? slash + 1 : t;
-	k = strlen(dir);
-	d = sym_emalloc(k + 1 + strlen(slash) + 1);
-	memcpy(d, dir, k);
-	d[k] = '/';
-	strcpy(d + k + 1, slash);
-	free(dir);
-	free(t);
-	return d;
+	if (buf[0] == '/' || !slash)
+		return sym_estrdup(buf);
+	k = (size_t)(slash - path) + 1;
+	t = sym_emalloc(k + (size_t)n + 1);
+	memcpy(t, path, k);
+	memcpy(t + k, buf, (size_t)n + 1);
+	return t;
 }
 
 int
@@ -394,10 +368,8 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 	/* a symbolic link to a file: replace the file it points to, not
 	 * the link (renaming onto the link would turn it into a file) */
 	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-		real = have ? realpath(path, NULL) : dangling_dest(path);
+		real = have ? realpath(path, NULL) : link_target(path);
 		if (!real) {
-			/* as `>` would say: the link leads nowhere */
-			errno = ENOENT;
 			sym_seterr("%s:", path);
 			free(a->path);
 			a->path = NULL;
