@@ -339,6 +339,16 @@ link_target(const char *path)
 	return t;
 }
 
+/* Free the names an atomic output holds (not its stream). */
+static void
+atomic_free_names(struct sym_atomic *a)
+{
+	free(a->path);
+	free(a->tmp);
+	free(a->dest);
+	a->path = a->tmp = a->dest = NULL;
+}
+
 int
 sym_atomic_open(struct sym_atomic *a, const char *path)
 {
@@ -359,8 +369,7 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		a->f = fopen(path, S_ISREG(st.st_mode) ? "ab" : "wb");
 		if (!a->f) {
 			sym_seterr("%s:", path);
-			free(a->path);
-			a->path = NULL;
+			atomic_free_names(a);
 			return -1;
 		}
 		return 0;
@@ -371,8 +380,7 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		real = have ? realpath(path, NULL) : link_target(path);
 		if (!real) {
 			sym_seterr("%s:", path);
-			free(a->path);
-			a->path = NULL;
+			atomic_free_names(a);
 			return -1;
 		}
 		a->dest = real;
@@ -385,10 +393,7 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 	fd = mkstemp(a->tmp);
 	if (fd < 0) {
 		sym_seterr("%s:", path);
-		free(a->path);
-		free(a->tmp);
-		free(a->dest);
-		a->path = a->tmp = a->dest = NULL;
+		atomic_free_names(a);
 		return -1;
 	}
 	/* mkstemp makes 0600: give the mode fopen would, 0666 less the
@@ -401,10 +406,7 @@ sym_atomic_open(struct sym_atomic *a, const char *path)
 		sym_seterr("%s:", path);
 		close(fd);
 		unlink(a->tmp);
-		free(a->path);
-		free(a->tmp);
-		free(a->dest);
-		a->path = a->tmp = a->dest = NULL;
+		atomic_free_names(a);
 		return -1;
 	}
 	return 0;
@@ -453,10 +455,7 @@ sym_atomic_commit(struct sym_atomic *a)
 	}
 	if (bad && a->tmp)
 		unlink(a->tmp);
-	free(a->tmp);
-	free(a->path);
-	free(a->dest);
-	a->tmp = a->path = a->dest = NULL;
+	atomic_free_names(a);
 	return bad ? -1 : 0;
 }
 
@@ -467,10 +466,8 @@ sym_atomic_abort(struct sym_atomic *a)
 		fclose(a->f);
 	if (a->tmp)
 		unlink(a->tmp);
-	free(a->tmp);
-	free(a->path);
-	free(a->dest);
-	memset(a, 0, sizeof(*a));
+	atomic_free_names(a);
+	a->f = NULL;
 }
 
 void
