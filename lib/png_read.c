@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <png.h>
 
 #include "sym.h"
@@ -39,9 +40,66 @@ be32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Open path, check the size in its IHDR chunk against our caps before
- * libpng allocates anything, then read the header with libpng. The caller
- * owns *f, *png and *info even on failure (free with done()). */
+/* Walk the chunks from offset 8 up to IEND by their headers only: a chunk
+ * whose length runs past the end of the file means a truncated or
+ * corrupt file. libpng allocates a chunk's whole claimed length before
+ * reading it (Debian's build ignores png_set_chunk_malloc_max for
+ * ancillary chunks), so a 174-byte file whose sPLT claimed 1.9 GB made
+ * it allocate and touch 1.9 GB; this refuses such a file first. */
+/* A chunk type for messages: its four letters, or "corrupt" if they are
+ * not letters (the name goes into a one-line error). */
+static const char *
+chunk_name(const unsigned char *t)
+{
+	static char name[8];
+
+	for (int i = 0; i < 4; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= 'a' && t[i] <= 'z')))
+			return "corrupt";
+	snprintf(name, sizeof(name), "%.4s", (const char *)t);
+	return name;
+}
+
+static int
+check_chunks(FILE *f, const char *path)
+{
+	struct stat st;
+	unsigned char ch[8];
+	uint64_t off = 8;
+
+	if (fstat(fileno(f), &st) != 0)
+		return sym_seterr("%s:", path);
+	for (;;) {
+		uint32_t len;
+
+		if (fseek(f, (long)off, SEEK_SET) != 0)
+			return sym_seterr("%s: seek:", path);
+		if (fread(ch, 1, sizeof(ch), f) != sizeof(ch)) {
+			if (ferror(f))
+				return sym_seterr("%s: read error", path);
+			return sym_seterr("%s: bad PNG: truncated file",
+			    path);
+		}
+		len = be32(ch);
+		if (len > PNG_UINT_31_MAX)
+			return sym_seterr("%s: bad PNG: chunk length %lu out "
+			    "of range", path, (unsigned long)len);
+		if (off + 12 + len > (uint64_t)st.st_size)
+			return sym_seterr("%s: bad PNG: truncated file (%s "
+			    "chunk of %lu bytes at byte %llu)", path,
+			    chunk_name(ch + 4), (unsigned long)len,
+			    (unsigned long long)off);
+		if (memcmp(ch + 4, "IEND", 4) == 0)
+			return 0;
+		off += 12 + (uint64_t)len;
+	}
+}
+
+/* Open path, check the size in its IHDR chunk against our caps and every
+ * chunk's length against the file before libpng allocates anything, then
+ * read the header with libpng. The caller owns *f, *png and *info even
+ * on failure (free with done()). */
 static int
 start(const char *path, FILE **f, png_structp *png, png_infop *info,
     struct pngctx *c, int *w, int *h)
@@ -73,6 +131,8 @@ start(const char *path, FILE **f, png_structp *png, png_infop *info,
 	    ph > SYM_PNG_MAX_SIDE || (uint64_t)pw * ph > SYM_PNG_MAX_PIXELS)
 		return sym_seterr("%s: absurd PNG size %lux%lu", path,
 		    (unsigned long)pw, (unsigned long)ph);
+	if (check_chunks(*f, path) < 0)
+		return -1;
 	if (fseek(*f, 8, SEEK_SET) != 0)
 		return sym_seterr("%s: seek:", path);
 	*png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, png_err,

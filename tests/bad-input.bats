@@ -367,11 +367,33 @@ ecut" ]
 	sym-load -q png p > /dev/null
 	head -c 60 p/a/1.png > p/a/2.png
 	run -1 --separate-stderr sym-load png p
+	is_err "sym-load: p/a/2.png: bad PNG: truncated file (IDAT chunk of 20 bytes at byte 33)"
+	# cut inside the IEND chunk's own header
+	head -c 70 p/a/1.png > p/a/2.png
+	run -1 --separate-stderr sym-load png p
 	is_err "sym-load: p/a/2.png: bad PNG: truncated file"
 	# cut inside the header
 	head -c 20 p/a/1.png > p/a/2.png
 	run -1 --separate-stderr sym-load png p
 	is_err "sym-load: p/a/2.png: bad PNG: truncated header"
+}
+
+@test "bad input: a PNG chunk that claims more bytes than the file has (sym-load png)" {
+	# A valid signature and IHDR, then an sPLT chunk claiming 1.9 GB in
+	# a 50-byte file (the fuzzer's find): libpng would allocate and touch
+	# the 1.9 GB before noticing; the chunk walk refuses it first.
+	mkdir -p p/a p/b
+	seq 0 15 | mkpng -t gray8 p/b/1.png 4 4
+	{ head -c 33 p/b/1.png; printf '\162\0\0\0sPLTpalette\0\10'; } > p/a/1.png
+	run -1 --separate-stderr sym-load png p
+	is_err "sym-load: p/a/1.png: bad PNG: truncated file (sPLT chunk of 1912602624 bytes at byte 33)"
+	{ head -c 33 p/b/1.png; printf '\1\0\0\0\1\2\3\4data'; } > p/a/1.png
+	run -1 --separate-stderr sym-load png p
+	is_err "sym-load: p/a/1.png: bad PNG: truncated file (corrupt chunk of 16777216 bytes at byte 33)"
+	# past the 2^31 - 1 the format allows
+	{ head -c 33 p/b/1.png; printf '\377\0\0\0IDATdata'; } > p/a/1.png
+	run -1 --separate-stderr sym-load png p
+	is_err "sym-load: p/a/1.png: bad PNG: chunk length 4278190080 out of range"
 }
 
 @test "bad input: a PNG with absurd dimensions in its header (sym-load png)" {
