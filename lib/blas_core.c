@@ -86,6 +86,35 @@ cpu_level(void)
 #define SPIN_ENV "OPENBLAS_THREAD_TIMEOUT"
 #define SPIN_VALUE "4"
 
+#ifdef SYM_X86
+static const char *
+base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* 1 if running /proc/self/exe again with argv runs this program. Started
+ * through the dynamic loader (`ld.so prog args`) /proc/self/exe is the
+ * loader, which would take our options for its own; under valgrind it is
+ * valgrind's tool, which refuses to run alone. Both keep the first core. */
+static int
+restartable(const char *argv0)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *pre = getenv("LD_PRELOAD");
+
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	if (pre && strstr(pre, "vgpreload"))
+		return 0;
+	return strcmp(base_name(exe), base_name(argv0)) == 0;
+}
+#endif
+
 void
 sym_blas_init(char **argv, int verbose)
 {
@@ -118,14 +147,14 @@ sym_blas_init(char **argv, int verbose)
 			    " (OPENBLAS_CORETYPE from the environment)" : "");
 		return;
 	}
-	if ((!fixcore ||
+	if (restartable(argv[0]) && (!fixcore ||
 	    setenv("OPENBLAS_CORETYPE", want_name[want], 1) == 0) &&
 	    (!fixspin || setenv(SPIN_ENV, SPIN_VALUE, 1) == 0) &&
 	    setenv(REEXEC_ENV, core, 1) == 0) {
 		fflush(NULL);
 		execv("/proc/self/exe", argv);
 	}
-	/* exec failed (no /proc, say): run on as we are */
+	/* no restart, or exec failed (no /proc, say): run on as we are */
 	if (fixcore)
 		unsetenv("OPENBLAS_CORETYPE");
 	if (fixspin)

@@ -173,3 +173,25 @@ vg() {
 	vg badmatch 1 sym-match -t 1 -s support.emb < nan.emb 2> /dev/null
 	vg badtrain 1 sym-train -q -t 1 -o x.model < e.emb 2> /dev/null
 }
+
+# sym-embed, sym-match and sym-train restart themselves (/proc/self/exe)
+# to set OpenBLAS's core and idle spin; started through the dynamic loader
+# or under valgrind, /proc/self/exe is the loader or valgrind's tool, so
+# they must run on without the restart. Two BLAS threads ask for one.
+@test "pipeline: started by the dynamic loader, or under valgrind, the BLAS programs run" {
+	sym-load -q fashion --set test --classes 0-1 --per-class 3 --size 8 > img.sym
+	sym-embed -q --raw < img.sym > want.emb
+	# AddressSanitizer restarts itself through /proc/self/exe as well
+	if ! grep -q __asan_init "$SYM_BIN/sym-embed"; then
+		ld=$(readelf -l "$SYM_BIN/sym-embed" 2> /dev/null |
+		    sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
+		[ -x "$ld" ] || skip "no program interpreter found"
+		OPENBLAS_NUM_THREADS=2 "$ld" "$SYM_BIN/sym-embed" -q --raw \
+		    < img.sym > ld.emb
+		cmp want.emb ld.emb
+	fi
+	need_valgrind
+	OPENBLAS_NUM_THREADS=2 valgrind -q --error-exitcode=99 \
+	    sym-embed -q --raw < img.sym > vg.emb
+	cmp want.emb vg.emb
+}
