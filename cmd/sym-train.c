@@ -155,7 +155,8 @@ read_all(struct sym_dataset *d, FILE *f, const char *name, size_t max,
 		struct sym_model *m = sym_model_new(o->arch, o->loss,
 		    o->margin, (int)h->c, (int)h->h, (int)h->w, o->unshared);
 
-		if (!m) {
+		if (!m || sym_views_width_check(m->dim, o->views) < 0) {
+			sym_model_free(m);
 			sym_reader_close(r);
 			sym_usage_die("%s", sym_strerror());
 		}

@@ -191,6 +191,13 @@ sym_embed_stream(struct sym_model *m, const char *model_name, int views,
 		sym_die("%s", sym_strerror());
 	if (m && sym_views_check(views, m->loss, m->h, m->w) < 0)
 		sym_die("%s: %s", model_name, sym_strerror());
+	if (m && sym_views_width_check(m->dim, views) < 0)
+		sym_die("%s: %s", model_name, sym_strerror());
+	if (!m && (size_t)ih->c * ih->h * ih->w > SYM_MAX_DIM)
+		sym_die("%s: %ux%u images make raw embeddings of %zu numbers, "
+		    "more than a stream holds (%u): --size to shrink them",
+		    inname, ih->w, ih->h, (size_t)ih->c * ih->h * ih->w,
+		    SYM_MAX_DIM);
 	memset(&o, 0, sizeof(o));
 	o.m = m;
 	o.model_name = model_name;

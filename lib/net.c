@@ -554,7 +554,7 @@ sym_net_init(struct sym_net *n, struct sym_rng *rng)
 }
 
 /* Workspace for batches up to B: grown, never shrunk, so training does
- * not allocate per step. */
+ * not allocate per step. sym_net_work_bytes() counts what grows with B. */
 static void
 ensure(struct sym_net *n, int B)
 {
@@ -624,6 +624,29 @@ ensure(struct sym_net *n, int B)
 	n->colsz = colsz;
 	n->maxsz = maxsz;
 	n->bmax = B;
+}
+
+size_t
+sym_net_work_bytes(const struct sym_net *n, int B)
+{
+	/* what ensure() allocates per item: the input, each layer's output
+	 * (not the in-place ones), the pools' argmax, two gradient buffers
+	 * of the largest layer; the rest does not grow with B */
+	double per = (double)n->c * n->h * n->w, maxsz = per;
+
+	for (int i = 0; i < n->nl; i++) {
+		const struct layer *l = &n->L[i];
+
+		if (l->outsz > maxsz)
+			maxsz = (double)l->outsz;
+		if (!l->inplace)
+			per += (double)l->outsz;
+		if (l->type == L_POOL)
+			per += (double)l->outsz * sizeof(int) / sizeof(float);
+	}
+	per += 2 * maxsz;
+	per *= sizeof(float) * (double)B;
+	return per >= (double)SIZE_MAX ? SIZE_MAX : (size_t)per;
 }
 
 /* Whether conv l's forward pass goes by DFT: large kernels only

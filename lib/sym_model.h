@@ -117,6 +117,9 @@ const char *sym_views_name(int views, char *buf, size_t n);
 int sym_views_count(int views);
 /* 0 when a model of this loss and input shape can use views; else -1 */
 int sym_views_check(int views, int loss, int h, int w);
+/* 0 when dim numbers per view, in views, fit one stream item (at most
+ * SYM_MAX_DIM numbers, which sym-embed writes); else -1, error set */
+int sym_views_width_check(size_t dim, int views);
 /* Embed n normalized images x in views: out gets n x (dim x count)
  * floats; tmp is scratch for n images. */
 void sym_model_embed(struct sym_model *m, int views, const float *x, int n,

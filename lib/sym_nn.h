@@ -70,6 +70,9 @@ void sym_net_init(struct sym_net *net, struct sym_rng *rng);
  * forward. Workspace grows to the largest B seen and is then reused. */
 const float *sym_net_forward(struct sym_net *net, const float *in, int B,
     int train);
+/* Bytes of the workspace a train forward of B inputs allocates and
+ * keeps (for B up to what SIZE_MAX counts): what grows with B. */
+size_t sym_net_work_bytes(const struct sym_net *net, int B);
 /* Backward of the last train forward, dout is B x D. Gradients are
  * ADDED to sym_net_grads() (zero them per step). If din is not NULL,
  * writes the gradient w.r.t. the input (B x C x H x W) there. */

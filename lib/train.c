@@ -504,6 +504,30 @@ validate(struct trainer *tr, struct vdata *v)
 	return v->episodes > 0 ? way_acc : thr ? acc : auc;
 }
 
+/* Refuse, before training, a step whose items (nitems: both sides of
+ * -b pairs, or one episode) need more memory than --max-memory: each
+ * keeps every layer's output for the backward pass, so a large -b would
+ * otherwise take all the memory there is, and a signal would wait for
+ * the step to end. */
+static void
+check_step_memory(const struct trainer *tr, int nitems)
+{
+	const struct sym_train_opts *o = tr->o;
+	double need = (double)nitems * (tr->isz + 2.0 * tr->D) * sizeof(float);
+
+	if (tr->ntower == 2)
+		need += (double)sym_net_work_bytes(tr->m->tower[0], nitems / 2) +
+		    (double)sym_net_work_bytes(tr->m->tower[1], nitems / 2);
+	else
+		need += (double)sym_net_work_bytes(tr->m->tower[0], nitems);
+	if (o->max_memory && need > (double)o->max_memory)
+		sym_die("a training step of %d images needs about %.0f MB of "
+		    "memory, the limit is %.0f MB (see --max-memory; %s)",
+		    nitems, need / 1e6 + 0.5, o->max_memory / 1e6,
+		    o->loss == SYM_LOSS_PROTO ? "fewer --way, --shot or "
+		    "--query" : "a smaller -b");
+}
+
 /* ---- one step ---- */
 
 /* Item i of the training set into slot out (isz floats), normalised and,
@@ -896,6 +920,10 @@ sym_train_run(const struct sym_train_opts *o,
 	/* only sym-embed uses the views; training never sees them */
 	if (sym_views_check(o->views, o->loss, m->h, m->w) < 0)
 		sym_die("--views: %s", sym_strerror());
+	/* a model whose embeddings no stream can hold is refused before
+	 * training, not found out by sym-embed afterwards */
+	if (sym_views_width_check(m->dim, o->views) < 0)
+		sym_die("%s", sym_strerror());
 	m->views = o->views;
 	tr.m = m;
 	tr.D = D = m->dim;
@@ -931,9 +959,12 @@ sym_train_run(const struct sym_train_opts *o,
 		    (uint64_t)o->pairs_per_epoch;
 
 		tr.steps = (long)((np + o->batch - 1) / o->batch);
-		nitems = 2 * o->batch;
+		/* no step has more pairs than an epoch */
+		nitems = 2 * (np < (uint64_t)o->batch ? (int)(np ? np : 1) :
+		    o->batch);
 	}
 	tr.total = tr.steps * o->epochs;
+	check_step_memory(&tr, nitems);
 	tr.x = sym_emalloc((size_t)nitems * isz * sizeof(float));
 	tr.tmp = sym_emalloc(isz * sizeof(float));
 	tr.e1 = sym_emalloc((size_t)nitems * D * sizeof(float));

@@ -91,6 +91,23 @@ sym_views_check(int views, int loss, int h, int w)
 	return 0;
 }
 
+int
+sym_views_width_check(size_t dim, int views)
+{
+	int n = sym_views_count(views);
+
+	if (dim * n <= SYM_MAX_DIM)
+		return 0;
+	if (n == 1)
+		return sym_seterr("embeddings of %zu numbers per image are "
+		    "wider than a stream holds (%u): end the tower with "
+		    "fewer numbers", dim, SYM_MAX_DIM);
+	return sym_seterr("embeddings of %zu numbers per image (%zu per "
+	    "view x %d views) are wider than a stream holds (%u): fewer "
+	    "views, or a tower ending with fewer numbers", dim * n, dim, n,
+	    SYM_MAX_DIM);
+}
+
 /* dst = src seen as view (turns r, mirror f) shifted by (dy, dx): dst's
  * pixel (y, x) comes from src (y + dy, x + dx), background outside, then
  * turned r quarter turns clockwise and mirrored left to right. */

@@ -151,6 +151,25 @@ setup() {
 	[ -z "$output" ]
 }
 
+# A stream's item holds at most 65536 numbers: wider embeddings are
+# refused before anything is written (sym-train refuses such towers too,
+# but --views at embed time can widen a model's output 8 times).
+@test "sym-embed: embeddings wider than a stream holds are refused up front" {
+	sym-train -q -t 1 -a conv:16:3:1,relu,flatten -l proto --way 2 -e 1 \
+	    --episodes 1 -o w.model < "$D/train.sym"
+	run -0 sym-embed -m w.model < "$D/in.sym"
+	run -1 --separate-stderr sym-embed -m w.model --views turns,mirror < "$D/in.sym"
+	[ "$stderr" = "sym-embed: w.model: embeddings of 100352 numbers per image (12544 per view x 8 views) are wider than a stream holds (65536): fewer views, or a tower ending with fewer numbers" ]
+	[ -z "$output" ]
+	sym-load -q fashion --classes 0-1 --per-class 1 --size 257 > big.sym
+	run -1 --separate-stderr sym-embed --raw < big.sym
+	[ "$stderr" = "sym-embed: stdin: 257x257 images make raw embeddings of 66049 numbers, more than a stream holds (65536): --size to shrink them" ]
+	[ -z "$output" ]
+	sym-load -q fashion --classes 0-1 --per-class 1 --size 256 > big.sym
+	sym-embed --raw < big.sym | sym-info > info
+	grep -qx "dim: 65536" info
+}
+
 @test "sym-embed: missing, foreign, damaged, truncated and newer models" {
 	run -1 --separate-stderr sym-embed -m nope.model < "$D/in.sym"
 	[ "$stderr" = "sym-embed: nope.model: No such file or directory" ]

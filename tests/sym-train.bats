@@ -279,6 +279,31 @@ env_of_running() {
 	[ -z "$output" ]
 }
 
+@test "sym-train: a tower whose embeddings no stream holds is refused before training" {
+	run -2 --separate-stderr sym-train -a conv:100:3:1,flatten -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: embeddings of 78400 numbers per image are wider than a stream holds (65536): end the tower with fewer numbers" ]
+	run -2 --separate-stderr sym-train -a conv:16:3:1,relu,flatten -l proto --views turns,mirror -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: embeddings of 100352 numbers per image (12544 per view x 8 views) are wider than a stream holds (65536): fewer views, or a tower ending with fewer numbers" ]
+	[ -z "$(ls -A)" ]
+	# 4 views of the same tower fit
+	run -0 sym-train -q -t 1 -a conv:16:3:1,relu,flatten -l proto --way 2 -e 1 --episodes 1 --views turns -o m.model < "$D/small.sym"
+}
+
+# Each image of a step keeps its layers' outputs for the backward pass:
+# a step over --max-memory is refused before training (a large -b took
+# 18 GB, and a signal waited for the step to end).
+@test "sym-train: a step needing more than --max-memory is refused up front" {
+	run -1 --separate-stderr sym-train -b 256 --max-memory 100 -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: a training step of 512 images needs about 549 MB of memory, the limit is 100 MB (see --max-memory; a smaller -b)" ]
+	# no step has more pairs than an epoch: 64 pairs per epoch, -b 10000
+	run -1 --separate-stderr sym-train -b 10000 --pairs-per-epoch 64 --max-memory 60 -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: a training step of 128 images needs about 138 MB of memory, the limit is 60 MB (see --max-memory; a smaller -b)" ]
+	run -1 --separate-stderr sym-train -l proto --way 5 --shot 5 --query 15 --max-memory 50 -o m.model < "$D/small.sym"
+	[ "$stderr" = "sym-train: a training step of 100 images needs about 108 MB of memory, the limit is 50 MB (see --max-memory; fewer --way, --shot or --query)" ]
+	[ -z "$(ls -A)" ]
+	run -0 sym-train -q -t 1 -e 1 -b 16 --pairs-per-epoch 16 --max-memory 60 -o m.model < "$D/small.sym"
+}
+
 @test "sym-train: -o into a missing folder fails up front, leaving nothing" {
 	run -1 --separate-stderr sym-train -o nodir/m.model < "$D/small.sym"
 	[ "$stderr" = "sym-train: nodir/m.model: No such file or directory" ]
