@@ -400,6 +400,8 @@ main(int argc, char **argv)
 		sym_usage_die("%s is for the pair losses, not proto", pairopt);
 	if (o.loss != SYM_LOSS_CONTRASTIVE && marginopt)
 		sym_usage_die("--margin needs --loss contrastive");
+	if (o.optimizer != SYM_SGD && o.momentum >= 0)
+		sym_usage_die("--momentum needs --optimizer sgd");
 	if (o.loss == SYM_LOSS_PROTO && o.unshared)
 		sym_usage_die("--unshared needs a pair loss, not proto");
 	if ((long long)o.way * (o.shot + o.query) > 65536)

@@ -723,7 +723,7 @@ m.model" ]
 	like_err "sym-train: *dense:0*"
 }
 
-@test "bad input: sym-train options of another loss are usage errors, found before reading" {
+@test "bad input: sym-train options of another loss or optimizer are usage errors, found before reading" {
 	for a in "--way 3|--way needs --loss proto" \
 	    "-l bce --shot 2|--shot needs --loss proto" \
 	    "-l concat --query 2|--query needs --loss proto" \
@@ -733,7 +733,9 @@ m.model" ]
 	    "--pairs-per-epoch 64 -l proto|--pairs-per-epoch is for the pair losses, not proto" \
 	    "-l proto --same-group-negatives 0.5|--same-group-negatives is for the pair losses, not proto" \
 	    "-l bce --margin 2|--margin needs --loss contrastive" \
-	    "--margin 2 -l proto|--margin needs --loss contrastive"; do
+	    "--margin 2 -l proto|--margin needs --loss contrastive" \
+	    "--momentum 0.5|--momentum needs --optimizer sgd" \
+	    "--optimizer adam --momentum 0.5|--momentum needs --optimizer sgd"; do
 		run -2 --separate-stderr sym-train ${a%%|*} -o m.model < /dev/null
 		is_err "sym-train: ${a#*|}"
 	done
@@ -742,7 +744,8 @@ m.model" ]
 	    --episodes 5 --within-group 0.5 -o m.model < /dev/null
 	like_err "sym-train: stdin: *"
 	run -1 --separate-stderr sym-train --margin 2 -b 8 --pairs-per-epoch 64 \
-	    --same-group-negatives 0.5 -o m.model < /dev/null
+	    --same-group-negatives 0.5 --optimizer sgd --momentum 0.5 \
+	    -o m.model < /dev/null
 	like_err "sym-train: stdin: *"
 	[ -z "$(ls -A)" ]
 }
