@@ -109,6 +109,7 @@ main(int argc, char *argv[])
 
 	/* options */
 	sym_setprog(argv[0]);
+	argv[0] = (char *)sym_prog();	/* getopt's messages too */
 	sym_init_io();
 	memset(&o, 0, sizeof(o));
 	o.sel.seed = 1;

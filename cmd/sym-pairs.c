@@ -72,6 +72,7 @@ main(int argc, char *argv[])
 
 	/* options */
 	sym_setprog(argv[0]);
+	argv[0] = (char *)sym_prog();	/* getopt's messages too */
 	sym_init_io();
 	while ((ch = getopt_long(argc, argv, "n:s:qhV", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -197,6 +197,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--verbose") == 0)
 			verbose = 1;
 	sym_setprog(argv[0]);
+	argv[0] = (char *)sym_prog();	/* getopt's messages too */
 	sym_blas_init(argv, verbose);
 	sym_init_io();
 

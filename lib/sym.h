@@ -29,7 +29,9 @@
 
 /* ---- program name, errors ---------------------------------------------- */
 
-/* Remember the program name (basename of argv0) for messages. */
+/* Remember the program name (basename of argv0) for messages. Commands
+ * then point argv[0] at sym_prog(), so getopt's own messages (a missing
+ * argument, an unknown option) name the program the same way. */
 void sym_setprog(const char *argv0);
 const char *sym_prog(void);
 

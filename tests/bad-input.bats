@@ -102,6 +102,19 @@ stream_header() {
 	[ "$stderr" = "sym-embed: stdin: empty input (expected a sym stream)" ]
 }
 
+# getopt prints these itself, from argv[0]: the program's name as in
+# every other message, not the path it was started by.
+@test "bad input: getopt's own messages name the program, not its path" {
+	for c in sym-load sym-pairs sym-train sym-embed sym-match sym-info sym-show; do
+		run -2 --separate-stderr "$SYM_BIN/$c" --bogus
+		[ "${stderr_lines[0]}" = "$c: unrecognized option '--bogus'" ]
+		run -2 --separate-stderr "$SYM_BIN/$c" -%
+		[ "${stderr_lines[0]}" = "$c: invalid option -- '%'" ]
+	done
+	run -2 --separate-stderr "$SYM_BIN/sym-load" --classes
+	[ "${stderr_lines[0]}" = "sym-load: option '--classes' requires an argument" ]
+}
+
 @test "bad input: sym-load of a missing folder" {
 	run -1 --separate-stderr sym-load png nothere
 	is_err "sym-load: nothere: No such file or directory"
