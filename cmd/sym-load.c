@@ -181,14 +181,12 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
+		sym_warn("no source given");
 		usage(stderr);
 		return 2;
 	}
 	what = argv[0];
-	if (!sym_source_nargs_ok(what, argc - 1)) {
-		usage(stderr);
-		return 2;
-	}
+	sym_source_check_nargs(what, argc - 1);
 	if (o.set && strcmp(what, "mnist") && strcmp(what, "fashion") &&
 	    strcmp(what, "emnist"))
 		sym_usage_die("--set: only for mnist, fashion and emnist");

@@ -378,16 +378,29 @@ sym_source_free(struct sym_source *s)
 	free(s->desc);
 }
 
-int
-sym_source_nargs_ok(const char *what, int nargs)
+void
+sym_source_check_nargs(const char *what, int nargs)
 {
-	if (strcmp(what, "idx") == 0)
-		return nargs == 2;
-	if (strcmp(what, "fashion") == 0)
-		return nargs <= 1;
-	if (!strcmp(what, "mnist") || !strcmp(what, "emnist") ||
-	    !strcmp(what, "omniglot") || !strcmp(what, "png"))
-		return nargs == 1;
+	static const struct {
+		const char *name, *args;
+		int min, max;
+	} src[] = {
+		{ "idx", "IMAGES LABELS", 2, 2 },
+		{ "mnist", "DIR", 1, 1 },
+		{ "fashion", "[DIR]", 0, 1 },
+		{ "emnist", "DIR", 1, 1 },
+		{ "omniglot", "DIR", 1, 1 },
+		{ "png", "DIR", 1, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
+		if (strcmp(what, src[i].name) != 0)
+			continue;
+		if (nargs < src[i].min || nargs > src[i].max)
+			sym_usage_die("%s takes %s, not %d argument%s", what,
+			    src[i].args, nargs, nargs == 1 ? "" : "s");
+		return;
+	}
 	sym_usage_die("unknown source '%s' (idx, mnist, fashion, emnist, "
 	    "omniglot, png)", what);
 }

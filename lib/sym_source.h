@@ -31,9 +31,10 @@ struct sym_source {
 	size_t cap;		/* room in files and cls */
 };
 
-/* 1 when source `what` takes nargs arguments after its name, else 0; a
- * usage error (exit 2) naming the sources when `what` is none of them. */
-int sym_source_nargs_ok(const char *what, int nargs);
+/* 0 when source `what` takes nargs arguments after its name; else a
+ * usage error (exit 2): naming the arguments it takes ("mnist takes DIR,
+ * not 2 arguments"), or the sources when `what` is none of them. */
+void sym_source_check_nargs(const char *what, int nargs);
 
 /* Read source `what` ("idx", "mnist", "fashion", "emnist", "omniglot",
  * "png") from args: idx IMAGES LABELS, the others one folder (fashion:

@@ -62,9 +62,16 @@ mkmany() {
 	[[ "$stderr" == *"usage: sym-load"* ]]
 	run -2 --separate-stderr sym-load
 	[ -z "$output" ]
-	[[ "$stderr" == *"usage: sym-load"* ]]
+	[ "${stderr_lines[0]}" = "sym-load: no source given" ]
+	[ "${stderr_lines[1]}" = "usage: sym-load [-q] [--classes list] [--exclude-classes list] [--per-class n]" ]
+	# a source with the wrong arguments says which it takes
 	run -2 --separate-stderr sym-load idx img.idx
 	[ -z "$output" ]
+	[ "$stderr" = "sym-load: idx takes IMAGES LABELS, not 1 argument" ]
+	run -2 --separate-stderr sym-load png
+	[ "$stderr" = "sym-load: png takes DIR, not 0 arguments" ]
+	run -2 --separate-stderr sym-load fashion a b
+	[ "$stderr" = "sym-load: fashion takes [DIR], not 2 arguments" ]
 	run -2 --separate-stderr sym-load jpeg dir
 	[ "$stderr" = "sym-load: unknown source 'jpeg' (idx, mnist, fashion, emnist, omniglot, png)" ]
 	run -2 --separate-stderr sym-load --split letters idx img.idx lab.idx
