@@ -522,6 +522,8 @@ main(int argc, char *argv[])
 	if (epopt && !o.episodes)
 		sym_usage_die("--way, --shot, --queries, --seed and "
 		    "--within-group need --episodes");
+	if (o.threshold >= 0 && !o.verify)
+		sym_usage_die("--threshold needs --verify");
 	if (!o.episodes && !o.verify && !o.nsupport) {
 		sym_warn("no support set (-s file)");
 		usage(stderr);
@@ -538,8 +540,6 @@ main(int argc, char *argv[])
 			sym_usage_die("standard input is read once: -s - "
 			    "needs the queries in a file, and only one -s -");
 	}
-	if (o.threshold >= 0 && !o.verify)
-		sym_usage_die("--threshold needs --verify");
 	if (o.verify && (o.k != 1 || o.reduce_mean >= 0 || o.reject >= 0 ||
 	    o.confusion))
 		sym_usage_die("--verify takes no -k, --reduce, --reject or "

@@ -33,6 +33,9 @@ usage: sym-match "* ]]
 	[ "$stderr" = "sym-match: --support is for classifying, not --verify" ]
 	run -2 --separate-stderr sym-match -s sup.emb --threshold 0.5 q.emb
 	[ "$stderr" = "sym-match: --threshold needs --verify" ]
+	# without -s too: the option is the mistake, not the missing support
+	run -2 --separate-stderr sym-match --threshold 0.5 q.emb
+	[ "$stderr" = "sym-match: --threshold needs --verify" ]
 	run -2 --separate-stderr sym-match -s sup.emb --reject 2 q.emb
 	[ -z "$output" ]
 }
