@@ -175,6 +175,20 @@ summary_close(struct summary *s)
 	free(s->buf);
 }
 
+/* 0 when the results on stdout were all written; else 1, said (or, the
+ * reader gone, a quiet exit). Checked before the summary, which is only
+ * printed about results that reached their reader. */
+static int
+results_failed(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (errno == EPIPE)
+		sym_epipe_exit();
+	sym_warn("<stdout>: write error:");
+	return 1;
+}
+
 /* ---- classify ---- */
 
 static int
@@ -194,7 +208,7 @@ classify(const struct opts *o, struct summary *sum)
 	long *qmap = NULL;
 	size_t nb, i, nqmap = 0;
 	double t0, c0, tsearch = 0, csearch = 0;
-	int K, D, j, rc;
+	int K, D, j, rc, failed;
 	FILE *f;
 
 	/* read the support, then stream the queries in blocks */
@@ -301,12 +315,10 @@ classify(const struct opts *o, struct summary *sum)
 		sym_warn("search: %.2f s, %.0f queries/s, cpu %.2f s%s",
 		    tsearch, tsearch > 0 ? nq / tsearch : 0.0, csearch, pass);
 	}
-	/* the reader of the results went away: stop quietly, no summary */
-	if (fflush(stdout) != 0 && errno == EPIPE)
-		sym_epipe_exit();
-	if (nq == 0 && !o->quiet)
+	failed = results_failed();
+	if (!failed && nq == 0 && !o->quiet)
 		sym_warn("%s: no queries", qname);
-	if (sum->f)
+	if (!failed && sum->f)
 		sym_tally_print(sum->f, &t, qh, &s, o->confusion,
 		    o->reject >= 0);
 	sym_reader_close(r);
@@ -315,7 +327,7 @@ classify(const struct opts *o, struct summary *sum)
 	free(qmap);
 	sym_tally_free(&t);
 	sym_support_free(&s);
-	return 0;
+	return failed;
 }
 
 /* ---- episodes ---- */
@@ -361,7 +373,7 @@ verify(const struct opts *o, struct summary *sum)
 	float *hp, *score;
 	uint8_t *same;
 	size_t i;
-	int D;
+	int D, failed;
 
 	sym_embeddings_read(&d, o->input, SYM_PAIRS, &name);
 	D = sym_header_dim(&d.hdr);
@@ -382,7 +394,8 @@ verify(const struct opts *o, struct summary *sum)
 		sym_die("%s: %s", name, sym_strerror());
 	for (i = 0; i < d.npairs; i++)
 		printf("%zu\t%d\t%.4f\n", i, same[i], (double)score[i]);
-	if (sum->f) {
+	failed = results_failed();
+	if (!failed && sum->f) {
 		fprintf(sum->f, "auc: %.4f\neer: %.4f\n"
 		    "best-threshold: %.4f accuracy %.4f\n", auc, eer, thr,
 		    acc);
@@ -393,7 +406,7 @@ verify(const struct opts *o, struct summary *sum)
 	}
 	free(score), free(same), free(hp);
 	sym_dataset_free(&d);
-	return 0;
+	return failed;
 }
 
 int

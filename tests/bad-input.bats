@@ -621,6 +621,15 @@ m.model" ]
 	[[ "$(head -1 s.txt)" == "accuracy: "* ]]
 }
 
+@test "bad input: sym-match results that cannot be written: no summary on stderr either" {
+	# the summary is about results that reached their reader: none here
+	run -1 --separate-stderr bash -c "exec sym-match -s $D/e.sym < $D/e.sym > /dev/full"
+	is_err "sym-match: <stdout>: write error: No space left on device"
+	sym-pairs -q -n 20 "$D/img.sym" | sym-embed -q -m "$D/m.model" > p.emb
+	run -1 --separate-stderr bash -c "exec sym-match --verify p.emb > /dev/full"
+	is_err "sym-match: <stdout>: write error: No space left on device"
+}
+
 @test "bad input: sym-match --summary /dev/stdout follows the results on stdout" {
 	run -0 bash -c "sym-match -q -s $D/e.sym --summary /dev/stdout < $D/e.sym | cat"
 	[[ "$output" == *$'\naccuracy: '* ]]
