@@ -677,6 +677,53 @@ save_checkpoint(struct trainer *tr, long epoch, long step)
 	tr->ckpt_written = 1;
 }
 
+/* 0 when checkpoint ck (file name) was made by the run the options of tr
+ * ask for: same architecture and settings; else -1 with the difference
+ * in sym_strerror(). */
+static int
+resume_check(const struct trainer *tr, const struct sym_model *ck,
+    const char *name)
+{
+	const struct sym_model *m = tr->m;
+
+	if (!ck->train)
+		return sym_seterr("%s: a model, not a checkpoint", name);
+	if (strcmp(sym_net_spec(ck->tower[0]), sym_net_spec(m->tower[0])) ||
+	    ck->loss != m->loss || (m->loss == SYM_LOSS_CONTRASTIVE &&
+	    ck->margin != m->margin) ||
+	    ck->unshared != m->unshared || ck->c != m->c || ck->h != m->h ||
+	    ck->w != m->w)
+		return sym_seterr("%s: checkpoint is %s %s %dx%dx%d%s, not "
+		    "what the options ask for", name, sym_loss_name(ck->loss),
+		    sym_net_spec(ck->tower[0]), ck->c, ck->h, ck->w,
+		    ck->unshared ? " unshared" : "");
+	/* both ways: a setting only one side records (an option left
+	 * out, say) differs too */
+	for (uint32_t i = 0; i < m->nmeta; i++) {
+		const char *v = sym_model_get_meta(ck, m->meta_keys[i]);
+
+		if (!v || strcmp(v, m->meta_vals[i]) != 0)
+			return sym_seterr("%s: checkpoint has %s %s, this run "
+			    "%s", name, m->meta_keys[i], v ? v : "(none)",
+			    m->meta_vals[i]);
+	}
+	for (uint32_t i = 0; i < ck->nmeta; i++)
+		if (!sym_model_get_meta(m, ck->meta_keys[i]))
+			return sym_seterr("%s: checkpoint has %s %s, this run "
+			    "(none)", name, ck->meta_keys[i], ck->meta_vals[i]);
+	if (ck->views != m->views) {
+		char a[64], b[64];
+
+		return sym_seterr("%s: checkpoint has views %s, this run %s",
+		    name, sym_views_name(ck->views, a, sizeof(a)),
+		    sym_views_name(m->views, b, sizeof(b)));
+	}
+	if (ck->train->optimizer != tr->o->optimizer)
+		return sym_seterr("%s: checkpoint used another optimizer",
+		    name);
+	return 0;
+}
+
 /* Continue from a checkpoint: same architecture and settings, then take
  * its values, moments and position. */
 static void
@@ -689,40 +736,11 @@ resume(struct trainer *tr, long *epoch, long *step)
 	float *vals;
 	size_t off = 0;
 
-	if (!st)
-		sym_die("%s: a model, not a checkpoint", name);
-	if (strcmp(sym_net_spec(ck->tower[0]), sym_net_spec(m->tower[0])) ||
-	    ck->loss != m->loss || (m->loss == SYM_LOSS_CONTRASTIVE &&
-	    ck->margin != m->margin) ||
-	    ck->unshared != m->unshared || ck->c != m->c || ck->h != m->h ||
-	    ck->w != m->w)
-		sym_die("%s: checkpoint is %s %s %dx%dx%d%s, not what the "
-		    "options ask for", name, sym_loss_name(ck->loss),
-		    sym_net_spec(ck->tower[0]), ck->c, ck->h, ck->w,
-		    ck->unshared ? " unshared" : "");
-	/* both ways: a setting only one side records (an option left
-	 * out, say) differs too */
-	for (uint32_t i = 0; i < m->nmeta; i++) {
-		const char *v = sym_model_get_meta(ck, m->meta_keys[i]);
-
-		if (!v || strcmp(v, m->meta_vals[i]) != 0)
-			sym_die("%s: checkpoint has %s %s, this run %s", name,
-			    m->meta_keys[i], v ? v : "(none)",
-			    m->meta_vals[i]);
+	if (resume_check(tr, ck, tr->o->resume) < 0) {
+		/* freed first, so leak checkers see a clean exit */
+		sym_model_free(ck);
+		sym_die("%s", sym_strerror());
 	}
-	for (uint32_t i = 0; i < ck->nmeta; i++)
-		if (!sym_model_get_meta(m, ck->meta_keys[i]))
-			sym_die("%s: checkpoint has %s %s, this run (none)",
-			    name, ck->meta_keys[i], ck->meta_vals[i]);
-	if (ck->views != m->views) {
-		char a[64], b[64];
-
-		sym_die("%s: checkpoint has views %s, this run %s", name,
-		    sym_views_name(ck->views, a, sizeof(a)),
-		    sym_views_name(m->views, b, sizeof(b)));
-	}
-	if (st->optimizer != tr->o->optimizer)
-		sym_die("%s: checkpoint used another optimizer", name);
 	vals = sym_emalloc(sym_model_nvalues(ck) * sizeof(float) + 1);
 	sym_model_get_values(ck, vals);
 	sym_model_set_values(m, vals);
