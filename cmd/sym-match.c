@@ -215,6 +215,10 @@ classify(const struct opts *o, struct summary *sum)
 	t0 = now();
 	sym_support_read(&s, o->support, o->nsupport, o->reduce_mean == 1);
 	D = s.D;
+	/* a class of that name would read as a rejection in the output */
+	if (o->reject >= 0 && sym_support_class(&s, "unknown") >= 0)
+		sym_die("--reject: a support class is named \"unknown\", "
+		    "which is what a rejection prints: rename it");
 	sym_scorer_of(&sc, &hp, &s.ref, s.refname);
 	if (o->verbose)
 		sym_warn("support: %zu vectors of %d, %u classes, read in "

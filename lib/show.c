@@ -374,9 +374,10 @@ sym_show_matches(struct sym_sheet *sh, struct sym_reader *qr,
 				sym_sheet_image(sh, x + PAD, y + PAD, img,
 				    (int)qh->c, (int)qh->h, (int)qh->w,
 				    o->scale);
-			/* "unknown" is right when the support lacks the
-			 * query's class */
-			if (strcmp(m->cls[j], "unknown") == 0)
+			/* "unknown" (a rejection, unless the support has
+			 * a class of that name) is right when the support
+			 * lacks the query's class */
+			if (strcmp(m->cls[j], "unknown") == 0 && sc < 0)
 				right = sym_header_find_class(sh_h, m->truth)
 				    < 0;
 			else

@@ -100,6 +100,17 @@ a	1	0	0	0
 z	0	0	0	1" ]
 }
 
+@test "sym-match: --reject refuses a support class named unknown, which it would print" {
+	printf 'unknown 50 50\n' | mkemb > u.emb
+	run -1 --separate-stderr sym-match -s sup.emb -s u.emb --reject 0.5 q.emb
+	[ -z "$output" ]
+	[ "$stderr" = 'sym-match: --reject: a support class is named "unknown", which is what a rejection prints: rename it' ]
+	# without --reject it is a class like any other
+	printf 'unknown 49 49\n' | mkemb > qu.emb
+	run -0 sym-match -q -s sup.emb -s u.emb qu.emb
+	[ "$output" = "0	unknown	unknown	0.4142" ]
+}
+
 @test "sym-match: refuses another model, another size, NaN" {
 	printf 'a 0 0\nb 1 1\n' | mkemb -m model-id=1a2b3c4d > s1.emb
 	printf 'a 0 0\n' | mkemb -m model-id=5e6f7a8b > q1.emb
