@@ -227,7 +227,8 @@ setcount() {
 
 @test "kill: --max-memory lets through what fits, however the stream grows" {
 	# 1100 images need 0.87 MB: under a limit of 1 MB (10^6 bytes),
-	# whether the header says how many or not
+	# whether the header says how many or not (-b 8: a training step's
+	# 16 images, limited on their own, need about 0.3 MB)
 	claim - 1100 > unknown.sym
 	cp unknown.sym known.sym
 	setcount known.sym 1100
@@ -235,7 +236,7 @@ setcount() {
 	sym-info -c unknown.sym
 	for f in known.sym unknown.sym; do
 		run -0 sym-pairs -q --max-memory 1 -n 10 < $f
-		run -0 sym-train -q --max-memory 1 -t 1 --arch mlp -e 1 --pairs-per-epoch 64 -o m.model < $f
+		run -0 sym-train -q --max-memory 1 -t 1 --arch mlp -e 1 --pairs-per-epoch 64 -b 8 -o m.model < $f
 		[ -s m.model ]
 		rm m.model
 	done
