@@ -33,13 +33,15 @@ MAN7 = $(wildcard man/*.7)
 
 all: $(BUILD)/libsym.a $(BINS) $(UNITS) $(TOOLS)
 
-# the compiler and flags of the last build: rewritten only when they
-# change, so `make CFLAGS=...` rebuilds everything and plain make nothing
+# The compiler and flags of the last build, in $(BUILD)/flags: written
+# when make reads this file, and only when they change, so `make
+# CFLAGS=...` rebuilds everything and plain make nothing, and make -n and
+# -q see what make would do (a rule run every time made them list the
+# whole build). `make install` takes the build's variables too.
 BUILD_FLAGS = $(CC) $(CFLAGS_ALL) $(LDLIBS_ALL)
-$(BUILD)/flags: FORCE
-	@mkdir -p $(@D)
-	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
-FORCE:
+$(shell mkdir -p '$(BUILD)' && { printf '%s\n' '$(BUILD_FLAGS)' | \
+	cmp -s - '$(BUILD)/flags' || \
+	printf '%s\n' '$(BUILD_FLAGS)' > '$(BUILD)/flags'; })
 
 $(BUILD)/lib/%.o: lib/%.c $(LIBHDR) $(BUILD)/flags
 	@mkdir -p $(@D)
@@ -105,10 +107,12 @@ uninstall:
 	for m in $(MAN1) $(MAN5) $(MAN7); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m##*/}; done
 
+# every build folder (a BUILD=dir one too) and what make demo and make
+# bench write
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz $(BUILD) demo bench/out
 
-.PHONY: FORCE all deps deps-check test check sanitize bench demo install uninstall clean
+.PHONY: all deps deps-check test check sanitize bench demo install uninstall clean
 
 # ---- fuzzing: libFuzzer harnesses of tests/fuzz/, built with clang ----
 # make fuzz                   harnesses and seed corpus into build-fuzz/
