@@ -190,8 +190,34 @@ omniglot_zip() {
 	run -0 --separate-stderr sym-match -s s.emb < q.emb
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "$stderr" == "accuracy: "*"(2 queries)"* ]]
+	# an interrupted make model continues from its checkpoint, even
+	# after a make -n with other settings rewrote the settings file
+	(cd ex && sym-load -q omniglot data/all --size 28 |
+	    sym-train -q -o x.model -t 1 $recipe --checkpoint omniglot.ckpt)
+	[ -s ex/omniglot.ckpt ]
+	cp ex/data/model.settings ex/omniglot.ckpt.settings
+	rm ex/omniglot.model
+	run -0 make -n --no-print-directory -C ex model BIN="$SYM_BIN" \
+	    OMNIGLOT_DIR="$PWD/zips" SUM1="$s1" SUM2="$s2" THREADS=1 \
+	    RECIPE="$recipe --lr 0.001"
+	run -0 make -s --no-print-directory -C ex model BIN="$SYM_BIN" \
+	    OMNIGLOT_DIR="$PWD/zips" SUM1="$s1" SUM2="$s2" THREADS=1 \
+	    RECIPE="$recipe"
+	[[ "$output" == *"continuing from omniglot.ckpt"* ]]
+	[ -s ex/omniglot.model ] && [ ! -e ex/omniglot.ckpt ]
+	# other settings: the checkpoint is not theirs, training starts over
+	(cd ex && sym-load -q omniglot data/all --size 28 |
+	    sym-train -q -o x.model -t 1 $recipe --checkpoint omniglot.ckpt)
+	cp ex/data/model.settings ex/omniglot.ckpt.settings
+	run -0 make -s --no-print-directory -C ex model BIN="$SYM_BIN" \
+	    OMNIGLOT_DIR="$PWD/zips" SUM1="$s1" SUM2="$s2" THREADS=1 \
+	    RECIPE="$recipe --lr 0.001"
+	[[ "$output" != *"continuing from"* ]]
+	[ -s ex/omniglot.model ] && [ ! -e ex/omniglot.ckpt ]
+	rm ex/x.model
 	run -0 make -s --no-print-directory -C ex clean
 	[ ! -e ex/omniglot.model ] && [ ! -e ex/data ]
+	[ ! -e ex/omniglot.ckpt.settings ]
 }
 
 # The download targets, over file:// (curl reads local files the same way):
