@@ -47,6 +47,9 @@ $py -c 'import torch' 2>/dev/null ||
 	{ echo "bench: $py cannot import faiss and numpy (python3-faiss," \
 	    "python3-numpy)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing" >&2; exit 1; }
+# the data of the sym-train and sym-embed parts, checked before any part
+"$bin/sym-load" -q fashion --limit 1 > /dev/null ||
+	{ echo "bench: Fashion-MNIST unreadable (dataset-fashion-mnist)" >&2; exit 1; }
 
 # PyTorch as the reference ran it: none of the tuning variables set
 torch_env() {
