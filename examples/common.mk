@@ -19,16 +19,6 @@ $(SYM_PROGRAMS) &:
 	    exit 1; \
 	fi
 
-# Each stage's settings as the file $(OUT)/S.settings, written when make
-# reads this file and only when its text changes: a step that depends on
-# it is remade after `make SEED=2` and the like, and only the steps that
-# setting shapes (make -n and -q see the same; they write the files too,
-# so `make -n SEED=2` then `make` remakes what SEED shapes).
-settings = $(OUT)/$(1).settings
-$(foreach s,$(STAGES),$(shell mkdir -p '$(OUT)' && \
-	{ printf '%s\n' '$(SETTINGS_$(s))' | cmp -s - '$(OUT)/$(s).settings' || \
-	printf '%s\n' '$(SETTINGS_$(s))' > '$(OUT)/$(s).settings'; }))
-
 # DATA_FILES in DATA_DIR, named as distributed (a .gz is also found
 # unpacked, as sym-load reads either): stop before any work when one is
 # missing, saying what to do (DATA_HINT), unless the goals only clean or
@@ -41,3 +31,13 @@ $(if $(missing_data),$(error $(EXAMPLE): $(DATA_DIR)/$(missing_data) is \
 	missing: $(DATA_HINT)))
 endif
 endif
+
+# Each stage's settings as the file $(OUT)/S.settings, written when make
+# reads this file and only when its text changes: a step that depends on
+# it is remade after `make SEED=2` and the like, and only the steps that
+# setting shapes (make -n and -q see the same; they write the files too,
+# so `make -n SEED=2` then `make` remakes what SEED shapes).
+settings = $(OUT)/$(1).settings
+$(foreach s,$(STAGES),$(shell mkdir -p '$(OUT)' && \
+	{ printf '%s\n' '$(SETTINGS_$(s))' | cmp -s - '$(OUT)/$(s).settings' || \
+	printf '%s\n' '$(SETTINGS_$(s))' > '$(OUT)/$(s).settings'; }))

@@ -9,6 +9,7 @@
 # mean accuracy over the draws and 1.96 standard errors:
 #   10-way 1-shot: 0.6123 ± 0.0123 (10 support draws, 10000 queries)
 set -e
+[ $# -ge 5 ] || { echo "usage: fewshot.sh DIR SHOT DRAWS QUERIES.emb EMBED..." >&2; exit 2; }
 dir=$1 shot=$2 draws=$3 queries=$4
 shift 4
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewshot.XXXXXX")

@@ -145,6 +145,8 @@ for t in $TAGS; do
 	cat "$WORK/$t.cmd"
 done > "$WORK/cmds.tsv"
 
+# an old plot would be taken for this run's
+rm -f results.png
 if command -v gnuplot > /dev/null; then
 	runs=$(cut -f1 "$tsv" | sed 1d | uniq | tr '\n' ' ')
 	{

@@ -7,6 +7,7 @@
 # 4-byte label, the pixels: sym-stream(5)), so the cut is plain byte
 # arithmetic.
 set -e
+[ $# -eq 3 ] || { echo "usage: last-records.sh N ALL FIRST" >&2; exit 2; }
 n=$1 all=$2 first=$3
 total=$(sym-info -H "$all" | sed -n 's/^items: //p')
 shape=$(sym-info -H "$all" | sed -n 's/^shape: //p')
