@@ -115,6 +115,8 @@ setup() {
 	run -2 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/none" OUT="$PWD/out2" \
 	    BIN="$SYM_BIN"
 	[[ "$output" == *"none/t10k-images-idx3-ubyte.gz is missing: make download"* ]]
+	# stopped before anything was written (no settings files either)
+	[ ! -e out2 ]
 	run -2 make -s --no-print-directory -C "$EX/walkthrough" MNIST_DIR="$PWD/mn" OUT="$PWD/out2" \
 	    BIN="$PWD"
 	[[ "$output" == *"walkthrough: no sym-* programs in BIN=$PWD"* ]]
