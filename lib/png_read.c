@@ -40,12 +40,6 @@ be32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Walk the chunks from offset 8 up to IEND by their headers only: a chunk
- * whose length runs past the end of the file means a truncated or
- * corrupt file. libpng allocates a chunk's whole claimed length before
- * reading it (Debian's build ignores png_set_chunk_malloc_max for
- * ancillary chunks), so a 174-byte file whose sPLT claimed 1.9 GB made
- * it allocate and touch 1.9 GB; this refuses such a file first. */
 /* A chunk type for messages: its four letters, or "corrupt" if they are
  * not letters (the name goes into a one-line error). */
 static const char *
@@ -61,6 +55,12 @@ chunk_name(const unsigned char *t)
 	return name;
 }
 
+/* Walk the chunks from offset 8 up to IEND by their headers only: a chunk
+ * whose length runs past the end of the file means a truncated or
+ * corrupt file. libpng allocates a chunk's whole claimed length before
+ * reading it (Debian's 1.6.39 did so for an sPLT chunk even under
+ * png_set_chunk_malloc_max), so a 174-byte file whose sPLT claimed 1.9
+ * GB made it allocate and touch 1.9 GB; this refuses such a file first. */
 static int
 check_chunks(FILE *f, const char *path)
 {
