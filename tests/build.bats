@@ -6,6 +6,9 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
+	# as a user runs it: not as a sub-make of `make check`, whose
+	# variables would make it print its directories and levels
+	unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
 	cd "$BATS_TEST_TMPDIR"
 	mkdir src
 	cp -R "$BATS_TEST_DIRNAME/../Makefile" "$BATS_TEST_DIRNAME/../config.mk" \
