@@ -584,12 +584,8 @@ main(int argc, char *argv[])
 	/* the summary is written only when the results were: a failed
 	 * run leaves an old summary as it was. stdout stays open until
 	 * after it (--summary /dev/stdout writes to it). */
-	if (!rc && (fflush(stdout) != 0 || ferror(stdout))) {
-		if (errno == EPIPE)
-			sym_epipe_exit();
-		sym_warn("<stdout>: write error:");
-		rc = 1;
-	}
+	if (!rc)
+		rc = results_failed();
 	if (!rc)
 		summary_close(&sum);
 	else if (sum.path) {
