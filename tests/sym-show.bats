@@ -147,3 +147,31 @@ setup() {
 	run -1 --separate-stderr sym-show -o nodir/x.png five.sym
 	[[ "$stderr" == "sym-show: nodir/x.png"* ]]
 }
+
+# how many pixels of a PNG have gray value V (luma: green frames 94, red
+# 62), read back with sym-load (--invert: it takes PNGs for ink on
+# paper); the image's pixels end the stream
+count_gray() {
+	mkdir -p "cg/$1"
+	cp "$1" "cg/$1/"
+	sym-load -q --invert png "cg/$1" > cg.sym
+	set -- "$(png_size "$1")" "$2"
+	tail -c "$(( ${1% *} * ${1#* } ))" cg.sym | od -An -v -tu1 |
+	    tr -s ' ' '\n' | grep -cx "$2" || true
+}
+
+@test "sym-show: a support class named unknown is framed like any other" {
+	for c in a unknown; do
+		printf '%s' "$c"; for i in $(seq 12); do printf ' 200'; done; echo
+	done | mkimages 4 3 > sup.sym
+	{ printf 'unknown'; for i in $(seq 12); do printf ' 200'; done; echo; } |
+	    mkimages 4 3 > q.sym
+	printf '0\tunknown\tunknown\t0.9000\n' > right.tsv
+	printf '0\tunknown\ta\t0.5000\n' > wrong.tsv
+	sym-show -q -o right.png -m right.tsv -S sup.sym q.sym
+	sym-show -q -o wrong.png -m wrong.tsv -S sup.sym q.sym
+	[ "$(count_gray right.png 94)" -gt 0 ]
+	[ "$(count_gray right.png 62)" -eq 0 ]
+	[ "$(count_gray wrong.png 62)" -gt 0 ]
+	[ "$(count_gray wrong.png 94)" -eq 0 ]
+}
