@@ -736,7 +736,7 @@ resume(struct trainer *tr, long *epoch, long *step)
 	float *vals;
 	size_t off = 0;
 
-	if (resume_check(tr, ck, tr->o->resume) < 0) {
+	if (resume_check(tr, ck, name) < 0) {
 		/* freed first, so leak checkers see a clean exit */
 		sym_model_free(ck);
 		sym_die("%s", sym_strerror());
@@ -977,9 +977,8 @@ sym_train_run(const struct sym_train_opts *o,
 		    (uint64_t)o->pairs_per_epoch;
 
 		tr.steps = (long)((np + o->batch - 1) / o->batch);
-		/* no step has more pairs than an epoch */
-		nitems = 2 * (np < (uint64_t)o->batch ? (int)(np ? np : 1) :
-		    o->batch);
+		/* no step has more pairs than an epoch (np >= 1) */
+		nitems = 2 * (np < (uint64_t)o->batch ? (int)np : o->batch);
 	}
 	tr.total = tr.steps * o->epochs;
 	check_step_memory(&tr, nitems);
