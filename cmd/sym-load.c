@@ -20,7 +20,8 @@ static const char *splits[] = {
 struct opts {
 	struct sym_select sel;
 	int w, h;			/* --size; 0: as the source */
-	int invert, quiet;
+	struct sym_convert cv;
+	int quiet;
 	const char *set;		/* "train" or "test", NULL: not given */
 	const char *split;		/* NULL: not given */
 };
@@ -30,8 +31,9 @@ usage(FILE *f)
 {
 	fputs("usage: sym-load [-q] [--classes list] [--exclude-classes list] "
 	    "[--per-class n]\n"
-	    "                [--limit n] [--size n|wxh] [--invert] "
-	    "[--shuffle] [--seed s]\n"
+	    "                [--limit n] [--size n|wxh] [--center] "
+	    "[--ink-radius r]\n"
+	    "                [--invert] [--shuffle] [--seed s]\n"
 	    "                [--set train|test] [--split name] "
 	    "source [args]\n", f);
 }
@@ -59,6 +61,11 @@ help(void)
 	    "  --per-class N            at most N images per class [all]\n"
 	    "  --limit N                at most N images in all [all]\n"
 	    "  --size N|WxH             resize every image [as stored]\n"
+	    "  --center                 move the ink's centre of mass to the "
+	    "middle [off]\n"
+	    "  --ink-radius R           also scale the ink to an RMS radius "
+	    "of R x side\n"
+	    "                           (0.18 suits handwriting) [off]\n"
 	    "  --invert                 flip the output: v = 255 - v [off]\n"
 	    "  --shuffle                random order (and random "
 	    "--per-class picks) [off]\n"
@@ -75,7 +82,8 @@ help(void)
 
 enum {
 	OPT_CLASSES = 256, OPT_EXCLUDE, OPT_PER_CLASS, OPT_LIMIT, OPT_SIZE,
-	OPT_INVERT, OPT_SHUFFLE, OPT_SEED, OPT_SET, OPT_SPLIT
+	OPT_INVERT, OPT_SHUFFLE, OPT_SEED, OPT_SET, OPT_SPLIT, OPT_CENTER,
+	OPT_INK_RADIUS
 };
 
 static const struct option longopts[] = {
@@ -84,6 +92,8 @@ static const struct option longopts[] = {
 	{ "per-class", required_argument, NULL, OPT_PER_CLASS },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "center", no_argument, NULL, OPT_CENTER },
+	{ "ink-radius", required_argument, NULL, OPT_INK_RADIUS },
 	{ "invert", no_argument, NULL, OPT_INVERT },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -113,6 +123,7 @@ main(int argc, char *argv[])
 	sym_init_io();
 	memset(&o, 0, sizeof(o));
 	o.sel.seed = 1;
+	o.cv.ink = -1;
 	while ((ch = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_CLASSES:
@@ -134,8 +145,17 @@ main(int argc, char *argv[])
 		case OPT_SIZE:
 			sym_parse_size(optarg, MAX_SIDE, &o.w, &o.h, "--size");
 			break;
+		case OPT_CENTER:
+			if (o.cv.ink < 0)
+				o.cv.ink = 0;
+			break;
+		case OPT_INK_RADIUS:
+			/* over 1 the ink could not fit in the image at all */
+			o.cv.ink = sym_parse_double(optarg, 1e-3, 1,
+			    "--ink-radius");
+			break;
 		case OPT_INVERT:
-			o.invert = 1;
+			o.cv.invert = 1;
 			break;
 		case OPT_SHUFFLE:
 			o.sel.shuffle = 1;
@@ -216,7 +236,7 @@ main(int argc, char *argv[])
 		sym_header_set_meta(&hdr, "seed", b);
 	}
 	wr = sym_source_write(&s, &hdr, stdout, "<stdout>", order, nout,
-	    newcls, ow, oh, o.invert, o.sel.shuffle);
+	    newcls, ow, oh, &o.cv, o.sel.shuffle);
 	sym_ewriter_close(wr);
 	if (!o.quiet) {
 		for (uint32_t j = 0; j < nout; j++)

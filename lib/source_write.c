@@ -1,8 +1,8 @@
 /*
  * source_write.c: the pixels of a data set's kept images, as sym-load
- * writes them: ink high, upright, resized, maybe inverted. Everything
- * that can fail is checked before the first byte is written (a first
- * pass over an IDX file, every PNG decoded once).
+ * writes them: ink high, upright, maybe normalised, resized, maybe
+ * inverted. Everything that can fail is checked before the first byte
+ * is written (a first pass over an IDX file, every PNG decoded once).
  *
  * Heap pointers a sym_die() may interrupt are static: see source.c.
  */
@@ -16,11 +16,14 @@
 #define SHUFFLE_MEM (256u << 20)	/* images held at once when shuffled */
 #endif
 
-/* Turn one source image into the output: ink high, upright, resized,
- * maybe inverted. src is sw x sh (IDX: as stored), tmp big enough. */
+/* Turn one source image into the output: ink high, upright, moment
+ * normalised (at the source's resolution, where it is sharpest),
+ * resized, maybe inverted. src is sw x sh (IDX: as stored); tmp and tmp2
+ * are as big. */
 static void
 convert(uint8_t *out, int ow, int oh, const uint8_t *src, int sw, int sh,
-    int paper, int transpose, int invert, uint8_t *tmp)
+    int paper, int transpose, const struct sym_convert *cv, uint8_t *tmp,
+    uint8_t *tmp2)
 {
 	size_t n = (size_t)sw * sh;
 	const uint8_t *p = src;
@@ -39,8 +42,12 @@ convert(uint8_t *out, int ow, int oh, const uint8_t *src, int sw, int sh,
 			q[i] = 255 - p[i];
 		p = q;
 	}
+	if (cv->ink >= 0) {
+		sym_ink_normalize(tmp2, p, sw, sh, cv->ink);
+		p = tmp2;
+	}
 	sym_resize_u8(out, ow, oh, p, sw, sh);
-	if (invert)
+	if (cv->invert)
 		for (size_t i = 0; i < (size_t)ow * oh; i++)
 			out[i] = 255 - out[i];
 }
@@ -52,10 +59,10 @@ convert(uint8_t *out, int ow, int oh, const uint8_t *src, int sw, int sh,
 static void
 idx_pass(const struct sym_source *s, const uint32_t *pos, uint32_t last,
     uint32_t lo, uint32_t hi, uint8_t *buf, struct sym_writer *wr,
-    const uint32_t *label, int ow, int oh, int invert)
+    const uint32_t *label, int ow, int oh, const struct sym_convert *cv)
 {
 	static struct sym_idx *x;
-	static uint8_t *img, *tmp, *out;
+	static uint8_t *img, *tmp, *tmp2, *out;
 	size_t ob = (size_t)ow * oh;
 
 	x = sym_idx_open(s->images);
@@ -65,6 +72,7 @@ idx_pass(const struct sym_source *s, const uint32_t *pos, uint32_t last,
 		sym_die("%s: changed while reading", s->images);
 	img = sym_emalloc(x->item_bytes);
 	tmp = sym_emalloc(x->item_bytes);
+	tmp2 = sym_emalloc(x->item_bytes);
 	out = sym_emalloc(ob);
 	for (uint32_t i = 0; i <= last; i++) {
 		uint32_t j;
@@ -76,16 +84,17 @@ idx_pass(const struct sym_source *s, const uint32_t *pos, uint32_t last,
 			continue;
 		if (wr) {
 			convert(out, ow, oh, img, (int)s->sw, (int)s->sh, 0,
-			    s->transpose, invert, tmp);
+			    s->transpose, cv, tmp, tmp2);
 			sym_ewrite_item(wr, label[j], out);
 		} else {
 			convert(buf + (size_t)(j - lo) * ob, ow, oh, img,
-			    (int)s->sw, (int)s->sh, 0, s->transpose, invert,
-			    tmp);
+			    (int)s->sw, (int)s->sh, 0, s->transpose, cv,
+			    tmp, tmp2);
 		}
 	}
 	free(img);
 	free(tmp);
+	free(tmp2);
 	free(out);
 	sym_idx_close(x);
 }
@@ -97,7 +106,8 @@ idx_pass(const struct sym_source *s, const uint32_t *pos, uint32_t last,
 static struct sym_writer *
 write_idx(const struct sym_source *s, const struct sym_header *hdr, FILE *f,
     const char *fname, const uint32_t *order, uint32_t nout,
-    const uint32_t *newcls, int ow, int oh, int invert, int shuffled)
+    const uint32_t *newcls, int ow, int oh, const struct sym_convert *cv,
+    int shuffled)
 {
 	static struct sym_writer *wr;
 	static uint32_t *pos, *label;
@@ -120,17 +130,16 @@ write_idx(const struct sym_source *s, const struct sym_header *hdr, FILE *f,
 	if (shuffled)
 		buf = sym_emalloc((size_t)chunk * ob);
 	idx_pass(s, pos, last, 0, shuffled ? chunk : 0, buf, NULL, label,
-	    ow, oh, invert);
+	    ow, oh, cv);
 	wr = sym_ewriter_new(f, fname, hdr);
 	if (!shuffled) {
-		idx_pass(s, pos, last, 0, nout, NULL, wr, label, ow, oh,
-		    invert);
+		idx_pass(s, pos, last, 0, nout, NULL, wr, label, ow, oh, cv);
 	} else {
 		for (uint32_t lo = 0; lo < nout; lo += chunk) {
 			uint32_t hi = nout - lo > chunk ? lo + chunk : nout;
 			if (lo > 0)
 				idx_pass(s, pos, last, lo, hi, buf, NULL,
-				    label, ow, oh, invert);
+				    label, ow, oh, cv);
 			for (uint32_t j = lo; j < hi; j++)
 				sym_ewrite_item(wr, label[j],
 				    buf + (size_t)(j - lo) * ob);
@@ -190,10 +199,10 @@ sym_source_size(const struct sym_source *s, const uint32_t *order,
 static struct sym_writer *
 write_files(const struct sym_source *s, const struct sym_header *hdr,
     FILE *f, const char *fname, const uint32_t *order, uint32_t nout,
-    const uint32_t *newcls, int ow, int oh, int invert)
+    const uint32_t *newcls, int ow, int oh, const struct sym_convert *cv)
 {
 	static struct sym_writer *wr;
-	static uint8_t *out, *pix, *tmp;
+	static uint8_t *out, *pix, *tmp, *tmp2;
 
 	out = sym_emalloc((size_t)ow * oh);
 	wr = sym_ewriter_new(f, fname, hdr);
@@ -204,8 +213,10 @@ write_files(const struct sym_source *s, const struct sym_header *hdr,
 		if (sym_png_read(file, &pix, &w, &h) < 0)
 			sym_die("%s", sym_strerror());
 		tmp = sym_emalloc((size_t)w * h);
-		convert(out, ow, oh, pix, w, h, 1, 0, invert, tmp);
+		tmp2 = sym_emalloc((size_t)w * h);
+		convert(out, ow, oh, pix, w, h, 1, 0, cv, tmp, tmp2);
 		free(tmp);
+		free(tmp2);
 		free(pix);
 		sym_ewrite_item(wr, newcls[s->cls[order[j]]], out);
 	}
@@ -216,11 +227,12 @@ write_files(const struct sym_source *s, const struct sym_header *hdr,
 struct sym_writer *
 sym_source_write(const struct sym_source *s, const struct sym_header *hdr,
     FILE *f, const char *fname, const uint32_t *order, uint32_t nout,
-    const uint32_t *newcls, int w, int h, int invert, int shuffled)
+    const uint32_t *newcls, int w, int h, const struct sym_convert *cv,
+    int shuffled)
 {
 	if (s->folder)
 		return write_files(s, hdr, f, fname, order, nout, newcls, w,
-		    h, invert);
-	return write_idx(s, hdr, f, fname, order, nout, newcls, w, h, invert,
+		    h, cv);
+	return write_idx(s, hdr, f, fname, order, nout, newcls, w, h, cv,
 	    shuffled);
 }

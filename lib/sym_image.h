@@ -57,6 +57,15 @@ int sym_png_read(const char *path, uint8_t **pix, int *w, int *h);
  * nearest. out and in must not overlap. */
 void sym_resize_u8(uint8_t *out, int dw, int dh, const uint8_t *in,
     int sw, int sh);
+/* Moment normalisation of a w x h u8 image (ink high): move the centre
+ * of mass of its values to the image centre, by whole pixels when radius
+ * is 0; with radius > 0 also scale about it, bilinearly (averaging
+ * sub-samples when shrinking), so that the values' root-mean-square
+ * distance from their centre becomes radius times the shorter side. A
+ * spread under one pixel counts as one; an image without ink is copied.
+ * Points from outside the image read 0. out and in must not overlap. */
+void sym_ink_normalize(uint8_t *out, const uint8_t *in, int w, int h,
+    double radius);
 /* out[y][x] = in[x][y]: in is h x w, out is w x h (EMNIST stores its
  * images transposed). */
 void sym_transpose_u8(uint8_t *out, const uint8_t *in, int h, int w);

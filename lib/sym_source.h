@@ -70,13 +70,20 @@ void sym_source_select(const struct sym_source *s, const struct sym_select *sel,
  * returned). */
 void sym_source_size(const struct sym_source *s, const uint32_t *order,
     uint32_t nout, int resize, int *w, int *h);
+/* How each image is converted besides its size (sym-load's options). */
+struct sym_convert {
+	int invert;		/* v = 255 - v, last */
+	double ink;		/* < 0: as drawn; else sym_ink_normalize's
+				 * radius (0: centre only) */
+};
+
 /* Write the kept items as hdr's stream (u8, 1 x h x w) to f: ink high,
- * upright, resized to w x h, inverted with invert. Shuffled IDX output
+ * upright, converted as cv says, resized to w x h. Shuffled IDX output
  * is gathered in memory, a bounded part per pass over the file.
  * Returns the writer, not yet closed. */
 struct sym_writer *sym_source_write(const struct sym_source *s,
     const struct sym_header *hdr, FILE *f, const char *fname,
     const uint32_t *order, uint32_t nout, const uint32_t *newcls,
-    int w, int h, int invert, int shuffled);
+    int w, int h, const struct sym_convert *cv, int shuffled);
 
 #endif

@@ -277,6 +277,54 @@ mkmany() {
 	[[ "$output" == *"shape: 1x4x4"* ]]
 }
 
+@test "sym-load: --center and --ink-radius move and scale the ink, exact bytes" {
+	mkdir -p om/A/character01
+	# one dark dot at the top left of a 4x4 page
+	echo "0 255 255 255 255 255 255 255 255 255 255 255 255 255 255 255" |
+	    mkpng -t gray1 om/A/character01/a.png 4 4
+	# centring moves by whole pixels: the dot (0, 0) goes to (1, 1), the
+	# nearer of the middle pixels when the tie (1.5) rounds down
+	sym-load -q --center omniglot om > c.sym
+	{
+		header 4 4 1 "omniglot om" A/character01
+		record 0 0 0 0 0  0 255 0 0  0 0 0 0  0 0 0 0
+	} > want.sym
+	cmp c.sym want.sym
+	# --ink-radius 0.25: a dot counts as spread 1, 0.25 x 4 = 1, so no
+	# scaling, but the centre (1.5, 1.5) is met exactly, bilinearly:
+	# a quarter of the dot on each middle pixel
+	sym-load -q --ink-radius 0.25 omniglot om > r.sym
+	{
+		header 4 4 1 "omniglot om" A/character01
+		record 0 0 0 0 0  0 64 64 0  0 64 64 0  0 0 0 0
+	} > want.sym
+	cmp r.sym want.sym
+	# before --size: normalised at the source's resolution, then resized
+	# (2x2 blocks of the image above average to 16 each)
+	sym-load -q --ink-radius 0.25 --size 2 omniglot om > rs.sym
+	{
+		header 2 2 1 "omniglot om" A/character01
+		record 0 16 16 16 16
+	} > want.sym
+	cmp rs.sym want.sym
+	# IDX images are normalised too (ink already high): a dot at the
+	# bottom right of 2x3 goes to the middle column (the row is a tie,
+	# 0.5 from either, and goes up)
+	echo "0 0 0 0 0 90" | mkidx dot.idx 1 2 3
+	echo "0" | mkidx dotlab.idx 1
+	sym-load -q --center idx dot.idx dotlab.idx > i.sym
+	{
+		header 2 3 1 "idx dot.idx dotlab.idx" 0
+		record 0 0 90 0 0 0 0
+	} > want.sym
+	cmp i.sym want.sym
+	run -2 --separate-stderr sym-load --ink-radius 0 omniglot om
+	[ -z "$output" ]
+	[ "$stderr" = "sym-load: --ink-radius: 0 is out of range 0.001..1" ]
+	run -2 --separate-stderr sym-load --ink-radius x omniglot om
+	[ "$stderr" = "sym-load: --ink-radius: 'x' is not a number" ]
+}
+
 @test "sym-load: png tree of 1-bit, palette, RGBA and more" {
 	mkdir -p p/cat p/dog p/emu p/fox p/empty
 	echo "0 255 255 0 255 0" | mkpng -t gray1 p/cat/1.png 3 2

@@ -1,9 +1,11 @@
 /*
  * test_image.c: the image side of libsym: IDX parsing (raw, gzip, bad
  * magic, truncation, corrupt gzip), PNG decoding of every colour type
- * (fixtures written with libpng here), resizing, quarter turns, affine
- * augmentation, folder listings and EMNIST mappings.
+ * (fixtures written with libpng here), resizing, moment normalisation,
+ * quarter turns, affine augmentation, folder listings and EMNIST
+ * mappings.
  */
+#include <math.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +441,93 @@ test_resize(void)
 	}
 }
 
+/* Centre of mass and RMS radius of a w x h image, as ink.c defines them. */
+static void
+moments(const uint8_t *img, int w, int h, double *mx, double *my,
+    double *rms)
+{
+	double m = 0, sx = 0, sy = 0, v2 = 0;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			double v = img[y * w + x];
+			m += v;
+			sx += v * x;
+			sy += v * y;
+		}
+	*mx = sx / m;
+	*my = sy / m;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			double v = img[y * w + x];
+			v2 += v * ((x - *mx) * (x - *mx) +
+			    (y - *my) * (y - *my));
+		}
+	*rms = sqrt(v2 / m);
+}
+
+static void
+test_ink(void)
+{
+	static uint8_t in[60 * 40], out[60 * 40], blank[60 * 40];
+	double mx, my, r;
+	int moved = 1;
+
+	/* centring moves by whole pixels, so nothing blurs: a 3x3 patch at
+	 * the top left of a 7 x 5 image, its centre of mass at (1.04, 1),
+	 * lands two pixels right and one down, around the image centre
+	 * (3, 2) */
+	memset(in, 0, sizeof(in));
+	for (int y = 0; y < 3; y++)
+		for (int x = 0; x < 3; x++)
+			in[y * 7 + x] = (uint8_t)(200 - 50 * (abs(x - 1) +
+			    abs(y - 1)) + (x == 2 ? 20 : 0));
+	sym_ink_normalize(out, in, 7, 5, 0);
+	for (int y = 0; y < 5; y++)
+		for (int x = 0; x < 7; x++) {
+			int sx = x - 2, sy = y - 1;
+			uint8_t want = sx >= 0 && sx < 3 && sy >= 0 && sy < 3 ?
+			    in[sy * 7 + sx] : 0;
+			moved &= out[y * 7 + x] == want;
+		}
+	CHECK(moved);
+
+	/* an image without ink is copied */
+	sym_ink_normalize(out, blank, 60, 40, 0.2);
+	CHECK(memcmp(out, blank, 60 * 40) == 0);
+
+	/* scaling: a small off-centre ring grows to RMS radius 0.2 x 40 =
+	 * 8 px about the centre (29.5, 19.5) of a 60 x 40 image; a large
+	 * one shrinks to it (through the averaged sub-samples) */
+	for (int big = 0; big < 2; big++) {
+		double rr = big ? 17 : 3;
+
+		memset(in, 0, sizeof(in));
+		for (int y = 0; y < 40; y++)
+			for (int x = 0; x < 60; x++) {
+				double d = sqrt((x - 20.0) * (x - 20.0) +
+				    (y - 19.0) * (y - 19.0));
+				if (d > rr - 1 && d < rr + 1)
+					in[y * 60 + x] = 255;
+			}
+		sym_ink_normalize(out, in, 60, 40, 0.2);
+		moments(out, 60, 40, &mx, &my, &r);
+		CHECK_NEAR(mx, 29.5, 0.1);
+		CHECK_NEAR(my, 19.5, 0.1);
+		CHECK_NEAR(r, 8.0, 0.25);
+	}
+
+	/* a dot's spread counts as one pixel: it is scaled up 4 times (to
+	 * 0.1 x 40), not without bound */
+	memset(in, 0, sizeof(in));
+	in[10 * 60 + 10] = 255;
+	sym_ink_normalize(out, in, 60, 40, 0.1);
+	moments(out, 60, 40, &mx, &my, &r);
+	CHECK_NEAR(mx, 29.5, 0.1);
+	CHECK_NEAR(my, 19.5, 0.1);
+	CHECK(r > 1 && r < 4);
+}
+
 static void
 test_rotate(void)
 {
@@ -608,6 +697,7 @@ main(void)
 	test_idx();
 	test_png();
 	test_resize();
+	test_ink();
 	test_rotate();
 	test_augment();
 	test_listing();
