@@ -4,7 +4,8 @@
 # 3 and 4, Dress and Coat, are held out to pick the epoch), then recognise
 # the five classes it never saw (5-9: Sandal, Shirt, Sneaker, Bag, Ankle
 # boot) from ONE memorised example each, and compare with nearest
-# neighbours on raw pixels. Writes everything into $DEMO_OUT (demo/);
+# neighbours on raw pixels (every image centred and scaled by its ink
+# first: fashion/load-flags). Writes everything into $DEMO_OUT (demo/);
 # $DEMO_SEED (1) seeds training and the memorised examples.
 # Its last line, which scripts read, is
 #   one-shot 5-way: learned 0.xxxx ± 0.xxxx, raw pixels 0.xxxx ± 0.xxxx
@@ -22,13 +23,17 @@ seed=${DEMO_SEED:-1}
 # distortions, and short (3 classes overfit fast); the model asks
 # sym-embed to embed each image mirrored too, averaged over shifts
 train=$(grep -v '^#' "$(dirname "$0")/fashion/recipe")
+# the sym-load options, shared too: every image is centred on its ink's
+# centre of mass and scaled to one ink spread, so garments drawn larger
+# or smaller, higher or lower, compare alike
+load=$(grep -v '^#' "$(dirname "$0")/fashion/load-flags")
 mkdir -p "$out"
 start=$(date +%s)
 
 echo "1. training on Fashion-MNIST classes 0-2, validating on 3-4" >&2
-sym-load -q fashion "$fashion" --classes 0-2 > "$out/train.sym"
+sym-load -q fashion "$fashion" --classes 0-2 $load > "$out/train.sym"
 sym-load -q fashion "$fashion" --classes 3-4 --per-class 1000 --shuffle \
-    --seed "$seed" > "$out/val.sym"
+    --seed "$seed" $load > "$out/val.sym"
 sym-train -s "$seed" $train --val "$out/val.sym" --val-way 2 \
     --val-episodes 5000 -o "$out/fashion.model" < "$out/train.sym" \
     2> "$out/train.log" || { cat "$out/train.log" >&2; exit 1; }
@@ -36,11 +41,12 @@ sed 's/^/   /' "$out/train.log" >&2
 
 echo "2. memorising one training image of each unseen class 5-9" >&2
 sym-load -q fashion "$fashion" --classes 5-9 --per-class 1 --shuffle \
-    --seed "$seed" > "$out/support.sym"
+    --seed "$seed" $load > "$out/support.sym"
 sym-embed -q -m "$out/fashion.model" < "$out/support.sym" > "$out/support.emb"
 
 echo "3. classifying the 5000 test images of classes 5-9" >&2
-sym-load -q fashion "$fashion" --set test --classes 5-9 > "$out/test.sym"
+sym-load -q fashion "$fashion" --set test --classes 5-9 $load \
+    > "$out/test.sym"
 sym-embed -q -m "$out/fashion.model" < "$out/test.sym" > "$out/test.emb"
 sym-match -s "$out/support.emb" -k 3 --summary "$out/summary.txt" \
     < "$out/test.emb" > "$out/matches.tsv"

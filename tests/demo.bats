@@ -7,11 +7,12 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# Measured with the committed recipe on the 1000 fixed episodes: seed 1
-# (the demo's) 0.6404, seeds 1-5 0.635-0.650; raw pixels 0.5728 (see
-# examples/fashion/results.md). The margin allows for numeric changes in
-# the engine; 0.60 still beats raw pixels clearly.
-MIN_LEARNED=0.60
+# Measured with the committed recipe and load flags on the 1000 fixed
+# episodes: seed 1 (the demo's) 0.6735, seeds 1-5 0.674-0.685; raw pixels
+# of the same (normalised) images 0.5999 (see examples/fashion/results.md).
+# The margin allows for numeric changes in the engine; 0.63 still beats
+# raw pixels clearly.
+MIN_LEARNED=0.63
 
 setup_file() {
 	[ -d "$FASHION" ] || skip "no Fashion-MNIST in $FASHION"
@@ -50,8 +51,9 @@ setup() {
 	raw=$(sed -n 's/.*raw pixels \(0\.[0-9]*\) .*/\1/p' <<< "$last")
 	echo "learned $learned raw $raw" >&3
 	awk -v l="$learned" -v m="$MIN_LEARNED" 'BEGIN { exit !(l >= m && l > 0.4) }'
-	# the baseline is fixed by the data and the episodes: 0.5728
-	awk -v r="$raw" 'BEGIN { exit !(r > 0.55 && r < 0.60) }'
+	# the baseline is fixed by the data, the load flags and the episodes:
+	# 0.5999
+	awk -v r="$raw" 'BEGIN { exit !(r > 0.58 && r < 0.62) }'
 	# the classification of all 5000 test images from one example each
 	grep -q '^   accuracy: 0\.[0-9]* (5000 queries)$' "$D/out.txt"
 }
