@@ -54,6 +54,7 @@ main(int argc, char **argv)
 {
 	const char *model = NULL;
 	int batch = 256, threads = 2, verbose = 0, raw = 0, views = -1, ch;
+	int quiet = 0;
 	struct sym_model *m;
 	struct sym_reader *r;
 
@@ -89,6 +90,7 @@ main(int argc, char **argv)
 			    "--threads");
 			break;
 		case 'q':
+			quiet = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -122,6 +124,11 @@ main(int argc, char **argv)
 	/* read: the model, then the stream's header */
 	m = raw ? NULL : sym_model_eload(model);
 	r = sym_ereader_open(stdin, "stdin");
+	/* a model sees its inputs as its training images were loaded;
+	 * otherwise it still works, only worse, so a warning */
+	if (m && !quiet && sym_model_check_ink(m, model, sym_reader_header(r),
+	    "stdin") < 0)
+		sym_warn("warning: %s", sym_strerror());
 
 	/* compute and write, a batch at a time */
 	if (views < 0)	/* the model's own */

@@ -230,6 +230,16 @@ main(int argc, char *argv[])
 			sym_header_add_class(&hdr, s.classes[c]);
 	hdr.nitems = nout;
 	sym_header_set_meta(&hdr, "source", s.desc);
+	if (o.cv.ink >= 0) {
+		/* the option as given, so a model trained on these images
+		 * can tell sym-embed what its inputs must have had */
+		char b[48];
+		if (o.cv.ink > 0)
+			snprintf(b, sizeof(b), "--ink-radius %g", o.cv.ink);
+		else
+			snprintf(b, sizeof(b), "--center");
+		sym_header_set_meta(&hdr, "ink", b);
+	}
 	if (o.sel.shuffle) {
 		char b[32];
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)o.sel.seed);

@@ -44,6 +44,21 @@ sym_model_check_shape(const struct sym_model *m, const char *mname,
 	    sname, c, h, w, mname, m->c, m->h, m->w, hint);
 }
 
+int
+sym_model_check_ink(const struct sym_model *m, const char *mname,
+    const struct sym_header *h, const char *sname)
+{
+	const char *want = sym_model_get_meta(m, "ink");
+	const char *got = sym_header_get_meta(h, "ink");
+
+	if (!want == !got && (!want || strcmp(want, got) == 0))
+		return 0;
+	return sym_seterr("%s: images loaded %s%s, but %s was trained on "
+	    "images loaded %s%s", sname, got ? "with sym-load " : "as stored",
+	    got ? got : "", mname, want ? "with sym-load " : "as stored",
+	    want ? want : "");
+}
+
 void
 sym_model_stamp(const struct sym_model *m, const char *name, int views,
     struct sym_header *h)

@@ -140,6 +140,12 @@ int sym_model_check_shape(const struct sym_model *m, const char *mname,
 /* Header metadata naming the model ("model", "model-id", "loss",
  * "margin", "arch", "head" for bce/concat, "views" when not none) into
  * h, for embeddings made with these views. */
+/* Whether images whose stream header is h were loaded as m's training
+ * images were: the same sym-load normalisation (metadata "ink", the
+ * option as given) or none on both sides. 0, or -1 and sym_strerror()
+ * saying both. */
+int sym_model_check_ink(const struct sym_model *m, const char *mname,
+    const struct sym_header *h, const char *sname);
 void sym_model_stamp(const struct sym_model *m, const char *name,
     int views, struct sym_header *h);
 /* sym-embed: read u8 images or pairs from r, write embeddings to out in

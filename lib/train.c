@@ -827,8 +827,11 @@ set_provenance(struct trainer *tr, const struct sym_dataset *d,
 	    "cosine" };
 	char crc[16];
 
+	const char *ink = sym_header_get_meta(&d->hdr, "ink");
 	if (src)
 		sym_model_set_meta(m, "source", src);
+	if (ink)
+		sym_model_set_meta(m, "ink", ink);
 	sym_model_set_meta(m, "train-kind", sym_kind_name(d->hdr.kind));
 	meta_int(m, "train-items", d->n);
 	/* the data itself, so --resume refuses other data of the same size */

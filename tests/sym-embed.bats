@@ -128,6 +128,33 @@ setup() {
 	[ -z "$output" ]
 }
 
+@test "sym-embed: images loaded unlike the model's training images get a warning" {
+	# sym-load records its normalisation, sym-train keeps it in the model
+	sym-load -q fashion --classes 0-1 --per-class 30 --ink-radius 0.25 > n.sym
+	run -0 sym-info -H < n.sym
+	[[ "$output" == *$'\nmeta: ink=--ink-radius 0.25\n'* ]]
+	sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 64 -o n.model < n.sym
+	run -0 sym-info n.model
+	[[ "$output" == *$'\nmeta: ink=--ink-radius 0.25\n'* ]]
+	# the same normalisation: silent; none, or another: one warning line,
+	# and the embeddings are written all the same
+	run -0 --separate-stderr sym-embed -m n.model < n.sym
+	[ -z "$stderr" ]
+	run -0 --separate-stderr sym-embed -m n.model < "$D/in.sym"
+	[ "$stderr" = "sym-embed: warning: stdin: images loaded as stored, but n.model was trained on images loaded with sym-load --ink-radius 0.25" ]
+	sym-embed -q -m n.model < "$D/in.sym" > q.emb
+	sym-embed -q -m n.model < n.sym > n.emb
+	[ "$(sym-info -H < q.emb | grep -c '^class:')" -eq 5 ]
+	sym-load -q fashion --limit 5 --center > c.sym
+	run -0 --separate-stderr sym-embed -m n.model < c.sym
+	[ "$stderr" = "sym-embed: warning: stdin: images loaded with sym-load --center, but n.model was trained on images loaded with sym-load --ink-radius 0.25" ]
+	run -0 --separate-stderr sym-embed -m "$D/m.model" < c.sym
+	[ "$stderr" = "sym-embed: warning: stdin: images loaded with sym-load --center, but $D/m.model was trained on images loaded as stored" ]
+	# -q keeps it quiet
+	run -0 --separate-stderr sym-embed -q -m n.model < c.sym
+	[ -z "$stderr" ]
+}
+
 @test "sym-embed: a pairs stream stays pairs, with f32 items" {
 	sym-embed -m "$D/m.model" < "$D/pairs.sym" > p.sym
 	run -0 sym-info p.sym

@@ -11,19 +11,26 @@ le32() { le16 $(($1 & 65535)); le16 $((($1 >> 16) & 65535)); }
 le64() { le32 "$1"; le32 0; }
 
 # header H W NITEMS "META-VALUE" CLASS... (images, u8, c = 1, one
-# metadata entry "source")
+# metadata entry "source"; with INK set, a second one "ink")
 header() {
-	local h=$1 w=$2 n=$3 src=$4 slen=0 c
+	local h=$1 w=$2 n=$3 src=$4 slen=0 nmeta=1 c
 	shift 4
 	for c in "$@"; do slen=$((slen + 2 + ${#c})); done
 	slen=$((slen + 2 + 6 + 4 + ${#src}))
+	if [ -n "${INK:-}" ]; then
+		slen=$((slen + 2 + 3 + 4 + ${#INK}))
+		nmeta=2
+	fi
 	printf '\223SYM\r\n\032\n'
 	le16 1; le16 0; byte 1; byte 1; le16 0
 	le32 1; le32 "$h"; le32 "$w"
 	le64 "$n"; le64 0
-	le32 $#; le32 1; le32 "$slen"
+	le32 $#; le32 "$nmeta"; le32 "$slen"
 	for c in "$@"; do le16 ${#c}; printf '%s' "$c"; done
 	le16 6; printf source; le32 ${#src}; printf '%s' "$src"
+	if [ -n "${INK:-}" ]; then
+		le16 3; printf ink; le32 ${#INK}; printf '%s' "$INK"
+	fi
 }
 
 # record LABEL PIXEL...
@@ -286,7 +293,7 @@ mkmany() {
 	# nearer of the middle pixels when the tie (1.5) rounds down
 	sym-load -q --center omniglot om > c.sym
 	{
-		header 4 4 1 "omniglot om" A/character01
+		INK=--center header 4 4 1 "omniglot om" A/character01
 		record 0 0 0 0 0  0 255 0 0  0 0 0 0  0 0 0 0
 	} > want.sym
 	cmp c.sym want.sym
@@ -295,7 +302,7 @@ mkmany() {
 	# a quarter of the dot on each middle pixel
 	sym-load -q --ink-radius 0.25 omniglot om > r.sym
 	{
-		header 4 4 1 "omniglot om" A/character01
+		INK="--ink-radius 0.25" header 4 4 1 "omniglot om" A/character01
 		record 0 0 0 0 0  0 64 64 0  0 64 64 0  0 0 0 0
 	} > want.sym
 	cmp r.sym want.sym
@@ -303,7 +310,7 @@ mkmany() {
 	# (2x2 blocks of the image above average to 16 each)
 	sym-load -q --ink-radius 0.25 --size 2 omniglot om > rs.sym
 	{
-		header 2 2 1 "omniglot om" A/character01
+		INK="--ink-radius 0.25" header 2 2 1 "omniglot om" A/character01
 		record 0 16 16 16 16
 	} > want.sym
 	cmp rs.sym want.sym
@@ -314,7 +321,7 @@ mkmany() {
 	echo "0" | mkidx dotlab.idx 1
 	sym-load -q --center idx dot.idx dotlab.idx > i.sym
 	{
-		header 2 3 1 "idx dot.idx dotlab.idx" 0
+		INK=--center header 2 3 1 "idx dot.idx dotlab.idx" 0
 		record 0 0 90 0 0 0 0
 	} > want.sym
 	cmp i.sym want.sym
