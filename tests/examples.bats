@@ -169,7 +169,9 @@ omniglot_zip() {
 	    OMNIGLOT_DIR="$PWD/zips" SUM1="$s1" SUM2="$s2" THREADS=1 \
 	    RECIPE="$recipe"
 	[ -s ex/omniglot.model ]
-	[ "$(cat ex/load-flags)" = "--size 28" ]
+	[ "$(cat ex/load-flags)" = "--center --size 28" ]
+	run -0 sym-info ex/omniglot.model
+	[[ "$output" == *$'\nmeta: ink=--center\n'* ]]
 	# 9 characters: 3 of Alpha, 3 of Beta, 3 of Greek (in both zips)
 	run -0 sym-info ex/omniglot.model
 	[[ "$output" == *"meta: train-classes=9"* ]]
@@ -194,7 +196,8 @@ omniglot_zip() {
 	[[ "$stderr" == "accuracy: "*"(2 queries)"* ]]
 	# an interrupted make model continues from its checkpoint, even
 	# after a make -n with other settings rewrote the settings file
-	(cd ex && sym-load -q omniglot data/all --size 28 |
+	# shellcheck disable=SC2046
+	(cd ex && sym-load -q omniglot data/all $(cat load-flags) |
 	    sym-train -q -o x.model -t 1 $recipe --checkpoint omniglot.ckpt)
 	[ -s ex/omniglot.ckpt ]
 	cp ex/data/model.settings ex/omniglot.ckpt.settings
@@ -208,7 +211,8 @@ omniglot_zip() {
 	[[ "$output" == *"continuing from omniglot.ckpt"* ]]
 	[ -s ex/omniglot.model ] && [ ! -e ex/omniglot.ckpt ]
 	# other settings: the checkpoint is not theirs, training starts over
-	(cd ex && sym-load -q omniglot data/all --size 28 |
+	# shellcheck disable=SC2046
+	(cd ex && sym-load -q omniglot data/all $(cat load-flags) |
 	    sym-train -q -o x.model -t 1 $recipe --checkpoint omniglot.ckpt)
 	cp ex/data/model.settings ex/omniglot.ckpt.settings
 	run -0 make -s --no-print-directory -C ex model BIN="$SYM_BIN" \

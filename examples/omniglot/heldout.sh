@@ -7,7 +7,9 @@
 #
 # usage: heldout.sh TAG SIZE HELD [sym-train options]
 #   TAG   name of the run (files go to $WORK/TAG.*)
-#   SIZE  28 or 56: which per-alphabet streams (data/sSIZE/*.sym) to use
+#   SIZE  28, 56 or c28: which per-alphabet streams (data/sSIZE/*.sym) to
+#         use; c28 is 28 px centred (sym-load --center --size 28, the
+#         recipe's load flags)
 #   HELD  comma-separated alphabets held out, e.g. Greek,Korean
 # environment: BIN (the sym-* programs), WORK (scratch folder), WAYS
 # (N values, default "20 5"), EPISODES (default 1000), TRAIN (if set, a
