@@ -1,8 +1,9 @@
 /* ink.c: moment normalisation of a symbol image: its ink's centre of
  * mass to the image centre and, if asked, its spread to a fixed size.
- * Drawers put a symbol anywhere on the page and at any size; a network
- * that sees one example per class cannot learn those differences away,
- * so sym-load removes them before anything else looks. */
+ * Drawers put a symbol anywhere on the page and at any size; matching
+ * against one example per class suffers from both (raw pixels badly, a
+ * network less), so sym-load can remove them before anything else
+ * looks. */
 #include <math.h>
 #include <string.h>
 
