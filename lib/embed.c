@@ -45,18 +45,26 @@ sym_model_check_shape(const struct sym_model *m, const char *mname,
 }
 
 int
-sym_model_check_ink(const struct sym_model *m, const char *mname,
-    const struct sym_header *h, const char *sname)
+sym_ink_check(const struct sym_header *h, const char *sname,
+    const char *want, const char *whose)
 {
-	const char *want = sym_model_get_meta(m, "ink");
 	const char *got = sym_header_get_meta(h, "ink");
 
 	if (!want == !got && (!want || strcmp(want, got) == 0))
 		return 0;
-	return sym_seterr("%s: images loaded %s%s, but %s was trained on "
-	    "images loaded %s%s", sname, got ? "with sym-load " : "as stored",
-	    got ? got : "", mname, want ? "with sym-load " : "as stored",
-	    want ? want : "");
+	return sym_seterr("%s: images loaded %s%s, but %s images loaded %s%s",
+	    sname, got ? "with sym-load " : "as stored", got ? got : "",
+	    whose, want ? "with sym-load " : "as stored", want ? want : "");
+}
+
+int
+sym_model_check_ink(const struct sym_model *m, const char *mname,
+    const struct sym_header *h, const char *sname)
+{
+	char whose[1024];
+
+	snprintf(whose, sizeof(whose), "%s was trained on", mname);
+	return sym_ink_check(h, sname, sym_model_get_meta(m, "ink"), whose);
 }
 
 void

@@ -137,15 +137,20 @@ const float *sym_model_forward(struct sym_model *m, int t, const float *in,
  * mname); -1 with a message saying what the model wants otherwise. */
 int sym_model_check_shape(const struct sym_model *m, const char *mname,
     const char *sname, uint32_t c, uint32_t h, uint32_t w);
-/* Header metadata naming the model ("model", "model-id", "loss",
- * "margin", "arch", "head" for bce/concat, "views" when not none) into
- * h, for embeddings made with these views. */
 /* Whether images whose stream header is h were loaded as m's training
  * images were: the same sym-load normalisation (metadata "ink", the
  * option as given) or none on both sides. 0, or -1 and sym_strerror()
  * saying both. */
 int sym_model_check_ink(const struct sym_model *m, const char *mname,
     const struct sym_header *h, const char *sname);
+/* The same for any two: h's images against those loaded with want (NULL:
+ * as stored); the error ends "but <whose> images loaded ...", so whose
+ * is e.g. "f.model was trained on" or "the training stream has". */
+int sym_ink_check(const struct sym_header *h, const char *sname,
+    const char *want, const char *whose);
+/* Header metadata naming the model ("model", "model-id", "loss",
+ * "margin", "arch", "head" for bce/concat, "views" when not none) into
+ * h, for embeddings made with these views. */
 void sym_model_stamp(const struct sym_model *m, const char *name,
     int views, struct sym_header *h);
 /* sym-embed: read u8 images or pairs from r, write embeddings to out in

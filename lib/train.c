@@ -952,6 +952,11 @@ sym_train_run(const struct sym_train_opts *o,
 	tr.isz = isz = (size_t)m->c * m->h * m->w;
 	setup_data(&tr, train, train_name);
 	setup_val(&tr, &v, val, val_name);
+	/* validating on images loaded another way only scores worse */
+	if (val && !o->quiet && sym_ink_check(&val->hdr, val_name,
+	    sym_header_get_meta(&train->hdr, "ink"),
+	    "the training stream has") < 0)
+		sym_warn("warning: %s", sym_strerror());
 
 	/* optimizer blocks */
 	for (int t = 0; t < tr.ntower; t++) {

@@ -128,6 +128,25 @@ three.sym" ]
 	[ "${stderr_lines[0]}" = "sym-train: stdin: --same-group-negatives: no group has 2 classes (a group is a class name up to its last '/'); negatives come from all classes" ]
 }
 
+@test "sym-train: a --val stream loaded unlike the training stream gets a warning" {
+	sym-load -q fashion --classes 0-4 --per-class 20 --center > c.sym
+	sym-load -q fashion --classes 0-4 --per-class 20 --set test --center > cv.sym
+	# the same normalisation on both: only the progress lines
+	run -0 --separate-stderr sym-train -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --val cv.sym --val-episodes 5 -o m.model < c.sym
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[0]}" == "epoch 1/1: "* ]]
+	# another: one warning line first, and the model is written all the same
+	run -0 --separate-stderr sym-train -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --val "$D/val.sym" --val-episodes 5 -o m2.model < c.sym
+	[ "${stderr_lines[0]}" = "sym-train: warning: $D/val.sym: images loaded as stored, but the training stream has images loaded with sym-load --center" ]
+	[[ "${stderr_lines[1]}" == "epoch 1/1: "* ]]
+	[ -s m2.model ]
+	run -0 --separate-stderr sym-train -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --val cv.sym --val-episodes 5 -o m3.model < "$D/small.sym"
+	[ "${stderr_lines[0]}" = "sym-train: warning: cv.sym: images loaded with sym-load --center, but the training stream has images loaded as stored" ]
+	# -q keeps it quiet
+	run -0 --separate-stderr sym-train -q -t 1 --arch mlp -e 1 --pairs-per-epoch 64 --val cv.sym --val-episodes 5 -o m4.model < "$D/small.sym"
+	[ -z "$stderr" ]
+}
+
 @test "sym-train: pairs input, --val report, best epoch kept" {
 	# options that draw pairs from labelled images mean nothing here
 	run -0 --separate-stderr sym-train --arch mlp -e 1 --same-group-negatives 0.5 -o m.model < "$D/valpairs.sym"
