@@ -173,7 +173,6 @@ omniglot_zip() {
 	run -0 sym-info ex/omniglot.model
 	[[ "$output" == *$'\nmeta: ink=--center\n'* ]]
 	# 9 characters: 3 of Alpha, 3 of Beta, 3 of Greek (in both zips)
-	run -0 sym-info ex/omniglot.model
 	[[ "$output" == *"meta: train-classes=9"* ]]
 	[[ "$output" == *"meta: mirror-classes=yes"* ]]
 	[[ "$output" == *$'\nviews: turns,mirror,shifts\n'* ]]
